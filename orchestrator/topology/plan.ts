@@ -1,0 +1,83 @@
+import { z } from 'zod';
+
+// The resolved topology: defaults flattened, addresses and kernel names
+// assigned. Only a Plan reaches the namespace builder and the launcher; it is
+// written to runs/<id>/topology.json and read back (validated) by down,
+// inspect and cleanup.
+
+export const NodeKind = z.enum(['lma', 'mag', 'mn', 'cn']);
+export type NodeKind = z.infer<typeof NodeKind>;
+
+export const LinkKind = z.enum(['access', 'backhaul', 'core']);
+export type LinkKind = z.infer<typeof LinkKind>;
+
+export const PlanInterface = z
+  .object({
+    name: z.string().min(1).max(15), // name inside the node's namespace
+    ifindex: z.number().int().positive(), // distinct on each veth end (kernel.md: carrier delay)
+    mac: z.string().regex(/^([0-9a-f]{2}:){5}[0-9a-f]{2}$/),
+    mtu: z.number().int().min(1280),
+    addresses: z.array(z.string()), // CIDR, e.g. 2001:db8:b:1::1/64 or fe80::1/64
+    link: z.string(), // PlanLink.id
+    /** MN interfaces: access technology and MN-LL-ID come from the topology file */
+    att: z.number().int().optional(),
+  })
+  .strict();
+export type PlanInterface = z.infer<typeof PlanInterface>;
+
+export const PlanRoute = z
+  .object({
+    dst: z.string(), // CIDR or 'default'
+    via: z.string().optional(),
+    dev: z.string().optional(),
+  })
+  .strict();
+export type PlanRoute = z.infer<typeof PlanRoute>;
+
+export const PlanNode = z
+  .object({
+    name: z.string(),
+    kind: NodeKind,
+    netns: z.string(), // pl<id>-<name>
+    interfaces: z.array(PlanInterface),
+    routes: z.array(PlanRoute),
+    sysctls: z.record(z.string(), z.string()), // key relative to /proc/sys, e.g. net.ipv6.conf.all.forwarding
+    /** kind-specific options as resolved from the file (e.g. mn: mnId; mag: lma) */
+    options: z.record(z.string(), z.unknown()),
+  })
+  .strict();
+export type PlanNode = z.infer<typeof PlanNode>;
+
+export const PlanEndpoint = z.object({ node: z.string(), iface: z.string() }).strict();
+export type PlanEndpoint = z.infer<typeof PlanEndpoint>;
+
+export const PlanLink = z
+  .object({
+    id: z.string(), // stable, e.g. "l3"
+    kind: LinkKind,
+    endpoints: z.array(PlanEndpoint).min(2), // 2 = veth pair; more = a bridge in its own namespace
+    /** set when endpoints > 2: the namespace and bridge that join them */
+    bridge: z.object({ netns: z.string(), name: z.string() }).strict().optional(),
+    subnet: z.string().optional(), // CIDR of the link, if it carries global addresses
+    rate: z.string().optional(), // tc tbf rate, e.g. "100mbit"
+    delayMs: z.number().nonnegative().optional(),
+    lossPct: z.number().min(0).max(100).optional(),
+    mtu: z.number().int().min(1280),
+  })
+  .strict();
+export type PlanLink = z.infer<typeof PlanLink>;
+
+export const Plan = z
+  .object({
+    version: z.literal(1),
+    runId: z.string(),
+    name: z.string(),
+    source: z.string(), // absolute path of the topology file
+    pools: z.object({ backhaul: z.string(), hnp: z.string(), cn: z.string() }).strict(),
+    nodes: z.array(PlanNode),
+    links: z.array(PlanLink),
+    /** the validated scenario timeline, as in the file (played by the scenario runner) */
+    scenario: z.array(z.record(z.string(), z.unknown())),
+  })
+  .strict();
+export type Plan = z.infer<typeof Plan>;
