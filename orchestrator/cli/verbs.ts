@@ -1,0 +1,5 @@
+import type { Command } from 'commander';
+
+// One file per verb; each exports a factory returning its commander Command.
+// Register them here (one import and one list entry per verb).
+export const verbs: Array<() => Command> = [];
