@@ -1,5 +1,10 @@
 import type { Command } from 'commander';
+import { graphCommand } from './graph.js';
+import { validateCommand } from './validate.js';
 
 // One file per verb; each exports a factory returning its commander Command.
 // Register them here (one import and one list entry per verb).
-export const verbs: Array<() => Command> = [];
+export const verbs: Array<() => Command> = [
+  validateCommand,
+  graphCommand,
+];
