@@ -31,6 +31,7 @@ export function checkTopology(file: TopologyFile): Issue[] {
   // --- links: endpoints, kinds, reuse ---
   const usedBy = new Map<string, PathSeg[]>(); // "node:iface" -> first endpoint path
   const linkKinds: Array<LinkKind | null> = [];
+  const unresolved = new Set<string>(); // nodes on a link with a bad endpoint: their role checks would only repeat it
   file.topology.links.forEach((link, i) => {
     const lp: PathSeg[] = ['topology', 'links', i];
     const kinds: NodeKind[] = [];
@@ -59,6 +60,7 @@ export function checkTopology(file: TopologyFile): Issue[] {
       else usedBy.set(ref, ep);
     });
     if (!resolved) {
+      for (const ref of link.endpoints) unresolved.add(parseEndpoint(ref).node);
       linkKinds.push(null);
       return;
     }
@@ -69,7 +71,8 @@ export function checkTopology(file: TopologyFile): Issue[] {
     } else if (link.kind && link.kind !== inferred) {
       add([...lp, 'kind'], `kind "${link.kind}" does not match the endpoints (${names}): this is a ${inferred} link`);
     }
-    const kind = link.kind ?? inferred;
+    // after a mismatch, go on with the kind the endpoints imply, so one mistake gives one message
+    const kind = inferred ?? link.kind ?? null;
     linkKinds.push(kind);
     if ((kind === 'access' || kind === 'core') && link.endpoints.length !== 2) {
       add([...lp, 'endpoints'], `an ${kind} link joins exactly 2 endpoints; only backhaul links can be shared segments`);
@@ -89,6 +92,7 @@ export function checkTopology(file: TopologyFile): Issue[] {
   const lmas = lmaNames(file);
   for (const [name, node] of Object.entries(nodes)) {
     const np: PathSeg[] = ['topology', 'nodes', name];
+    if (unresolved.has(name)) continue;
     switch (node.kind) {
       case 'mn': {
         const access = linksOf(name, 'access');

@@ -1,0 +1,110 @@
+import { describe, expect, it } from 'vitest';
+import ipaddr from 'ipaddr.js';
+import { loadTopology } from '../../../orchestrator/topology/load.js';
+import { Plan } from '../../../orchestrator/topology/plan.js';
+import { planTopology } from '../../../orchestrator/topology/planner.js';
+
+const TOPOLOGIES = ['topologies/handover-basic.yaml', 'topologies/sample-domain.yaml', 'test/fixtures/topologies/good-minimal.yaml'];
+const plan = (file: string, runId = 'abc123') => planTopology(loadTopology(file), file, runId);
+
+describe.each(TOPOLOGIES)('plan of %s', (file) => {
+  it('is a valid Plan and deterministic', () => {
+    const a = plan(file);
+    expect(Plan.safeParse(a).success).toBe(true);
+    expect(JSON.stringify(plan(file))).toBe(JSON.stringify(a));
+  });
+
+  it('changes only netns names with the run id', () => {
+    const a = JSON.stringify(plan(file, 'aaaa1111'));
+    const b = JSON.stringify(plan(file, 'bbbb2222'));
+    expect(b.replaceAll('plbbbb2222-', 'plaaaa1111-').replace('"runId":"bbbb2222"', '"runId":"aaaa1111"')).toBe(a);
+    expect(plan(file, 'bbbb2222').nodes.every((n) => n.netns === `plbbbb2222-${n.name}`)).toBe(true);
+  });
+
+  it('gives every interface a distinct ifindex from 1000 up', () => {
+    const indexes = plan(file).nodes.flatMap((n) => n.interfaces.map((i) => i.ifindex));
+    expect(new Set(indexes).size).toBe(indexes.length);
+    expect(Math.min(...indexes)).toBe(1000);
+  });
+
+  it('puts every global address inside its pool and the right subnet', () => {
+    const p = plan(file);
+    const pool = (cidr: string) => ipaddr.parseCIDR(cidr) as [ipaddr.IPv6, number];
+    for (const link of p.links) {
+      const addrs = link.endpoints.flatMap((e) =>
+        p.nodes.find((n) => n.name === e.node)!.interfaces.find((i) => i.name === e.iface && i.link === link.id)!.addresses,
+      );
+      if (link.kind === 'access') {
+        expect(link.subnet).toBeUndefined();
+        expect(addrs).toEqual(['fe80::1/64']); // only the MAG end, link-local
+        continue;
+      }
+      const subnet = pool(link.subnet!);
+      expect(pool(link.subnet!)[0].match(pool(link.kind === 'core' ? p.pools.cn : p.pools.backhaul))).toBe(true);
+      expect(addrs).toHaveLength(link.endpoints.length);
+      for (const a of addrs) expect(ipaddr.parseCIDR(a)[0].match(subnet)).toBe(true);
+      expect(new Set(addrs).size).toBe(addrs.length);
+    }
+    for (const n of p.nodes.filter((x) => x.kind === 'mn')) {
+      const ifs = n.options.interfaces as Record<string, { hnp: string }>;
+      for (const v of Object.values(ifs)) expect(pool(v.hnp)[0].match(pool(p.pools.hnp))).toBe(true);
+    }
+  });
+
+  it('follows the role rules: access MAC, MTUs, sysctls, routes', () => {
+    const p = plan(file);
+    const macs = new Set<string>();
+    for (const n of p.nodes) {
+      for (const i of n.interfaces) {
+        const link = p.links.find((l) => l.id === i.link)!;
+        if (n.kind === 'mag' && link.kind === 'access') expect(i.mac).toBe('02:00:00:00:00:01');
+        else {
+          expect(macs.has(i.mac)).toBe(false);
+          macs.add(i.mac);
+          expect(Number.parseInt(i.mac.slice(0, 2), 16) & 0x03).toBe(0x02); // locally administered unicast
+        }
+        expect(i.mtu).toBe(link.mtu);
+        if (n.kind === 'mn') expect(i.att).toBeTypeOf('number');
+      }
+      const router = n.kind === 'mag' || n.kind === 'lma';
+      expect(n.sysctls['net.ipv6.conf.all.forwarding']).toBe(router ? '1' : '0');
+      if (router) expect(n.sysctls['net.ipv6.conf.default.accept_dad']).toBe('0');
+      if (n.kind === 'mn') for (const i of n.interfaces) expect(n.sysctls[`net.ipv6.conf.${i.name}.accept_ra`]).toBe('2');
+      if (n.kind === 'cn') expect(n.routes[0]).toMatchObject({ dst: 'default' });
+      if (n.kind === 'mag') expect(n.routes.map((r) => r.dst)).toContain(p.pools.cn);
+    }
+    for (const l of p.links) {
+      // sample-domain's mag3 sets access.mtu 1400; everything else uses the defaults
+      const mag3 = l.endpoints.some((e) => e.node === 'mag3') && file.includes('sample-domain');
+      expect(l.mtu).toBe(l.kind !== 'access' ? 1600 : mag3 ? 1400 : 1500);
+    }
+  });
+});
+
+describe('planner details', () => {
+  it('numbers subnets by link and hosts by endpoint position', () => {
+    const p = plan('topologies/handover-basic.yaml');
+    expect(p.links.map((l) => l.subnet ?? '-')).toEqual(['2001:db8:b:1::/64', '2001:db8:b:2::/64', '2001:db8:c:3::/64', '-']);
+    const mag1 = p.nodes.find((n) => n.name === 'mag1')!;
+    expect(mag1.interfaces[0]?.addresses).toEqual(['2001:db8:b:1::1/64']);
+    expect(mag1.options).toMatchObject({ lma: 'lma1', lmaAddress: '2001:db8:b:1::2', proxyCoa: '2001:db8:b:1::1' });
+    const cn1 = p.nodes.find((n) => n.name === 'cn1')!;
+    expect(cn1.routes).toEqual([{ dst: 'default', via: '2001:db8:c:3::1', dev: 'eth0' }]);
+    expect(p.nodes.find((n) => n.name === 'mn1')!.options).toMatchObject({
+      mnId: 'mn1@pmiplab.example',
+      interfaces: { wlan0: { att: 4, hnp: '2001:db8:a:1::/64' } },
+    });
+  });
+
+  it('puts a shared backhaul segment on a bridge in its own namespace', () => {
+    const p = plan('topologies/sample-domain.yaml', 'r1');
+    const seg = p.links.find((l) => l.endpoints.length > 2)!;
+    expect(seg.bridge).toEqual({ netns: 'plr1-br-l1', name: 'br-l1' });
+    expect(p.nodes.map((n) => n.netns)).not.toContain(seg.bridge!.netns);
+    expect(p.links.find((l) => l.rate)?.rate).toBe('100mbit');
+  });
+
+  it('refuses a bad run id', () => {
+    expect(() => plan('topologies/handover-basic.yaml', 'Not-Valid')).toThrow(/run id/);
+  });
+});
