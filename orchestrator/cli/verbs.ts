@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { graphCommand } from './graph.js';
+import { mhCommand } from './mh.js';
 import { validateCommand } from './validate.js';
 
 // One file per verb; each exports a factory returning its commander Command.
@@ -7,4 +8,5 @@ import { validateCommand } from './validate.js';
 export const verbs: Array<() => Command> = [
   validateCommand,
   graphCommand,
+  mhCommand,
 ];
