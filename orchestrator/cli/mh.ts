@@ -45,11 +45,10 @@ export function parseHex(text: string): Uint8Array {
 
 type DecodeLine = Record<string, unknown>;
 
-/** Decodes one MH and says whether the whole input was used. Never throws. */
-function decodeOne(mh: Uint8Array): { ok: true; message: unknown; trailing: number } | { ok: false; error: unknown } {
+/** Decodes one MH; the codec takes the whole buffer as the MH, so trailing bytes are its bad-length error. */
+function decodeOne(mh: Uint8Array): { ok: true; message: unknown } | { ok: false; error: unknown } {
   const r = decodeMessage(mh);
-  if (!r.ok) return { ok: false, error: r.error };
-  return { ok: true, message: r.value, trailing: mh.length - r.bytes };
+  return r.ok ? { ok: true, message: r.value } : { ok: false, error: r.error };
 }
 
 function isoWithNs(ns: bigint): string {
@@ -72,10 +71,8 @@ function captureLine(p: MobilityPacket): DecodeLine {
   if (p.truncated) line.truncated = true;
   if (src && dst && p.mh.length >= 6) line.checksumOk = mhChecksum(src, dst, p.mh) === ((p.mh[4]! << 8) | p.mh[5]!);
   const d = decodeOne(p.mh);
-  if (d.ok) {
-    line.message = d.message;
-    if (d.trailing > 0) line.trailingBytes = d.trailing;
-  } else line.error = d.error;
+  if (d.ok) line.message = d.message;
+  else line.error = d.error;
   return line;
 }
 
@@ -100,11 +97,6 @@ export function decodeInput(arg: string, opts: { strict?: boolean } = {}): strin
   if (!d.ok) {
     const e = d.error as { code: string; field: string; offset: number; detail?: string };
     throw badInput(`cannot decode: ${e.code} at ${e.field} (offset ${e.offset})${e.detail ? `: ${e.detail}` : ''}`, undefined, { ...e });
-  }
-  if (d.trailing > 0) {
-    throw badInput(`cannot decode: ${d.trailing} bytes after the MH`, 'the MH Header Len field sets its size', {
-      code: 'bad-length', field: 'input', offset: mh.length - d.trailing,
-    });
   }
   return [JSON.stringify(d.message)];
 }

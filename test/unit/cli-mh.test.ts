@@ -1,0 +1,130 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decodeInput, encodeJson, parseHex } from '../../orchestrator/cli/mh.js';
+import { PmipError } from '../../orchestrator/errors.js';
+import { buildMhPacket, LinkType, writePcap } from '../../orchestrator/pcap/index.js';
+import type { VectorFile } from '../fixtures/mh/generate.js';
+
+// The `mh` verb twice: its functions directly (fast, every vector), and the
+// built CLI for exit codes and stdout/stderr (built once in beforeAll).
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const VECTORS = JSON.parse(readFileSync(path.join(ROOT, 'test/fixtures/mh/vectors.json'), 'utf8')) as VectorFile;
+
+function thrown(fn: () => unknown): PmipError {
+  try {
+    fn();
+  } catch (e) {
+    if (e instanceof PmipError) return e;
+    throw e;
+  }
+  throw new Error('expected a PmipError');
+}
+
+describe('mh verb functions', () => {
+  it.each(VECTORS.vectors.map((v) => [v.name, v] as const))('decodes and re-encodes vector %s', (_n, v) => {
+    const [line] = decodeInput(v.hexWithChecksum);
+    expect(JSON.parse(line!)).toEqual({ ...(v.message as object), checksum: Number.parseInt(v.hexWithChecksum.slice(8, 12), 16) });
+    expect(encodeJson(JSON.stringify(v.message))).toBe(v.hex);
+    expect(encodeJson(JSON.stringify(v.message), { checksum: true, src: VECTORS.src, dst: VECTORS.dst })).toBe(v.hexWithChecksum);
+  });
+
+  it('accepts hex with spaces, colons and 0x', () => {
+    expect(Array.from(parseHex('0x3b:01 0d'))).toEqual([0x3b, 1, 0x0d]);
+  });
+
+  it('bad hex and undecodable bytes are bad input (exit 2) with field and offset', () => {
+    expect(thrown(() => decodeInput('3b0g')).message).toMatch(/offset 3/);
+    expect(thrown(() => decodeInput('3b0')).exitCode).toBe(2);
+    const e = thrown(() => decodeInput('3b010d000000000200'));
+    expect(e.exitCode).toBe(2);
+    expect(e.context).toMatchObject({ code: 'truncated', field: 'MobilityHeader.hdrLen', offset: 1 });
+    expect(e.message).toMatch(/truncated at MobilityHeader\.hdrLen \(offset 1\)/);
+    expect(thrown(() => decodeInput(`${VECTORS.vectors[0]!.hex}00000000`)).message).toMatch(/^cannot decode: bad-length at MobilityHeader/);
+  });
+
+  it('bad JSON and schema errors are bad input with the zod path', () => {
+    expect(thrown(() => encodeJson('{')).message).toMatch(/^not JSON/);
+    const e = thrown(() => encodeJson(JSON.stringify({ kind: 'pbu', sequence: 1, lifetime: 70000, options: [{ kind: 'hnp', prefix: 'nope', prefixLength: 64 }] })));
+    expect(e.exitCode).toBe(2);
+    expect(e.message).toMatch(/^lifetime: /m);
+    expect(e.message).toMatch(/^options\.0\.prefix: not an IPv6 address/m);
+    expect(thrown(() => encodeJson('{"kind":"heartbeat","sequence":1}', { checksum: true, src: '::1' })).message).toMatch(/--checksum needs --src and --dst/);
+  });
+
+  it('decodes every MH of a pcap written by our writer, errors included, one line each', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'pmiplab-climh-'));
+    try {
+      const good = VECTORS.vectors.map((v) => Uint8Array.from(Buffer.from(v.hexWithChecksum, 'hex')));
+      const bad = Uint8Array.from([0x3b, 0, 99, 0, 0, 0, 0, 0]); // MH type 99: unknown
+      const frames = [...good, bad].map((mh, i) => ({
+        timestampNs: 1_700_000_000_123_456_789n + BigInt(i),
+        data: buildMhPacket({ src: VECTORS.src, dst: VECTORS.dst, mh, transport: i % 2 ? 'udp' : 'raw' }),
+      }));
+      const file = path.join(dir, 'c.pcap');
+      writeFileSync(file, writePcap(frames, { linktype: LinkType.raw, precision: 'ns' }));
+      const lines = decodeInput(file).map((l) => JSON.parse(l) as Record<string, unknown>);
+      expect(lines).toHaveLength(frames.length);
+      lines.slice(0, -1).forEach((l, i) => {
+        expect(l).toMatchObject({ index: i, src: VECTORS.src, dst: VECTORS.dst, transport: i % 2 ? 'udp' : 'raw', checksumOk: true });
+        expect((l.message as { kind: string }).kind).toBe(VECTORS.vectors[i]!.kind);
+      });
+      expect(lines[0]!.time).toBe('2023-11-14T22:13:20.123456789Z');
+      expect(lines.at(-1)).toMatchObject({ error: { code: 'unknown-type', field: 'MobilityHeader.type', offset: 2 } });
+      expect(thrown(() => decodeInput(file, { strict: true })).exitCode).toBe(2);
+      writeFileSync(file, writePcap(frames, { linktype: LinkType.raw }).subarray(0, 50));
+      expect(thrown(() => decodeInput(file)).message).toMatch(/not a readable capture: truncated/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('built CLI: pmiplab mh', () => {
+  const cli = path.join(ROOT, 'dist/orchestrator/cli/main.js');
+  const run = (args: string[], input?: string) => spawnSync(process.execPath, [cli, 'mh', ...args], { encoding: 'utf8', input });
+  let dir = '';
+
+  beforeAll(() => {
+    execFileSync('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: ROOT, stdio: 'pipe' });
+    dir = mkdtempSync(path.join(tmpdir(), 'pmiplab-climh-'));
+  }, 120_000);
+  afterAll(() => {
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('decode prints JSON and exits 0', () => {
+    const v = VECTORS.vectors.find((x) => x.kind === 'heartbeat')!;
+    const r = run(['decode', v.hex]);
+    expect(r.status).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual(v.message);
+  });
+
+  it('encode from a file and from stdin, back to the same hex', () => {
+    const v = VECTORS.vectors[0]!;
+    const f = path.join(dir, 'm.json');
+    writeFileSync(f, JSON.stringify(v.message));
+    expect(run(['encode', f])).toMatchObject({ status: 0, stdout: `${v.hex}\n` });
+    expect(run(['encode', '-', '--checksum', '--src', VECTORS.src, '--dst', VECTORS.dst], JSON.stringify(v.message))).toMatchObject({
+      status: 0,
+      stdout: `${v.hexWithChecksum}\n`,
+    });
+  });
+
+  it('bad input exits 2 with the error on stderr', () => {
+    const r = run(['decode', '3b010d000000000200']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/truncated at MobilityHeader\.hdrLen \(offset 1\)/);
+    const j = run(['encode', '-'], '{"kind":"heartbeat","sequence":-1}');
+    expect(j.status).toBe(2);
+    expect(j.stderr).toMatch(/sequence: /);
+  });
+
+  it('help shows a usage example', () => {
+    expect(run(['decode', '--help']).stdout).toMatch(/Examples:/);
+  });
+});
