@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { cleanupCommand } from './cleanup.js';
 import { graphCommand } from './graph.js';
 import { mhCommand } from './mh.js';
 import { validateCommand } from './validate.js';
@@ -8,5 +9,6 @@ import { validateCommand } from './validate.js';
 export const verbs: Array<() => Command> = [
   validateCommand,
   graphCommand,
+  cleanupCommand,
   mhCommand,
 ];
