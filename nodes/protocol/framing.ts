@@ -36,19 +36,41 @@ function padBefore(pos: number, align: { x: number; y: number } | undefined): nu
   return (((align.y - pos) % align.x) + align.x) % align.x;
 }
 
+// Layout scratch, reused by every encode (single-threaded, not re-entrant:
+// records never call back into the framing). Saves a second registry lookup
+// and length computation per option.
+const recs: OptionRecord<MobilityOption>[] = [];
+const lens: number[] = [];
+const pads: number[] = [];
+let tailPad = 0;
+
+/**
+ * Lay the options out from MH position pos: fills the scratch arrays and
+ * returns the end position including tail padding.
+ */
+export function layoutOptions(options: readonly MobilityOption[], pos: number): number {
+  const verbatim = hasPads(options);
+  for (let i = 0; i < options.length; i++) {
+    const o = options[i]!;
+    const r = recordFor(o);
+    const pad = padBefore(pos, r.align);
+    if (pad !== 0 && verbatim) {
+      throw new RangeError(`option ${r.name} at MH offset ${pos} breaks its ${r.align!.x}n+${r.align!.y} alignment`);
+    }
+    const len = r.length(o);
+    recs[i] = r;
+    lens[i] = len;
+    pads[i] = pad;
+    pos += pad + len;
+  }
+  tailPad = padBefore(pos, { x: 8, y: 0 });
+  if (tailPad !== 0 && verbatim) throw new RangeError(`explicitly padded option list ends at ${pos}, not a multiple of 8`);
+  return pos + tailPad;
+}
+
 /** Position in the MH after the options (including tail padding) when they start at pos. */
 export function optionsEnd(options: readonly MobilityOption[], pos: number): number {
-  if (hasPads(options)) {
-    for (const o of options) pos += recordFor(o).length(o);
-    if (pos % 8 !== 0) throw new RangeError(`explicitly padded option list ends at ${pos}, not a multiple of 8`);
-    return pos;
-  }
-  for (const o of options) {
-    const r = recordFor(o);
-    pos += padBefore(pos, r.align);
-    pos += r.length(o);
-  }
-  return pos + padBefore(pos, { x: 8, y: 0 });
+  return layoutOptions(options, pos);
 }
 
 function writePad(buf: Uint8Array, at: number, n: number): void {
@@ -59,29 +81,32 @@ function writePad(buf: Uint8Array, at: number, n: number): void {
   }
   buf[at] = OPT.padN;
   buf[at + 1] = n - 2;
-  buf.fill(0, at + 2, at + n);
+  for (let i = at + 2; i < at + n; i++) buf[i] = 0;
+}
+
+/**
+ * Write the options laid out by the last layoutOptions() call on the same
+ * list, at mhStart+pos; returns the end position (relative to mhStart).
+ */
+export function writeLaidOutOptions(options: readonly MobilityOption[], buf: Uint8Array, mhStart: number, pos: number): number {
+  for (let i = 0; i < options.length; i++) {
+    const pad = pads[i]!;
+    if (pad !== 0) {
+      writePad(buf, mhStart + pos, pad);
+      pos += pad;
+    }
+    const n = recs[i]!.encode(options[i]!, buf, mhStart + pos);
+    if (n !== lens[i]) throw new Error(`option ${recs[i]!.name} wrote ${n} octets, declared ${lens[i]!}`);
+    pos += n;
+  }
+  writePad(buf, mhStart + pos, tailPad);
+  return pos + tailPad;
 }
 
 /** Write the options at mhStart+pos ... ; returns the end position (relative to mhStart). */
 export function writeOptions(options: readonly MobilityOption[], buf: Uint8Array, mhStart: number, pos: number): number {
-  const verbatim = hasPads(options);
-  for (const o of options) {
-    const r = recordFor(o);
-    const pad = padBefore(pos, r.align);
-    if (pad !== 0) {
-      if (verbatim) throw new RangeError(`option ${r.name} at MH offset ${pos} breaks its ${r.align!.x}n+${r.align!.y} alignment`);
-      writePad(buf, mhStart + pos, pad);
-      pos += pad;
-    }
-    pos += r.encode(o, buf, mhStart + pos);
-  }
-  const tail = padBefore(pos, { x: 8, y: 0 });
-  if (tail !== 0) {
-    if (verbatim) throw new RangeError(`explicitly padded option list ends at ${pos}, not a multiple of 8`);
-    writePad(buf, mhStart + pos, tail);
-    pos += tail;
-  }
-  return pos;
+  layoutOptions(options, pos);
+  return writeLaidOutOptions(options, buf, mhStart, pos);
 }
 
 /** Read options in buf[start, end) of an MH beginning at mhStart. */
