@@ -14,7 +14,7 @@
 import { OPT } from './numbers.js';
 import { fail, ok } from './result.js';
 import { optionByKind, optionByType, unknownOptionRecord } from './registry.js';
-import type { Decoded, MobilityOption, OptionRecord } from './types.js';
+import { alignmentOf, type Decoded, type MobilityOption, type OptionRecord } from './types.js';
 
 function recordFor(o: MobilityOption): OptionRecord<MobilityOption> {
   const r = optionByKind(o.kind);
@@ -53,9 +53,10 @@ export function layoutOptions(options: readonly MobilityOption[], pos: number): 
   for (let i = 0; i < options.length; i++) {
     const o = options[i]!;
     const r = recordFor(o);
-    const pad = padBefore(pos, r.align);
+    const align = alignmentOf(r, o);
+    const pad = padBefore(pos, align);
     if (pad !== 0 && verbatim) {
-      throw new RangeError(`option ${r.name} at MH offset ${pos} breaks its ${r.align!.x}n+${r.align!.y} alignment`);
+      throw new RangeError(`option ${r.name} at MH offset ${pos} breaks its ${align!.x}n+${align!.y} alignment`);
     }
     const len = r.length(o);
     recs[i] = r;
@@ -118,8 +119,9 @@ export function readOptions(buf: Uint8Array, mhStart: number, start: number, end
     const r = optionByType(type) ?? unknownOptionRecord;
     const d = r.decode(buf, o, end);
     if (!d.ok) return d;
-    if (r.align !== undefined && padBefore(o - mhStart, r.align) !== 0) {
-      return fail('bad-value', `${r.name}.alignment`, o, `option at MH offset ${o - mhStart} is not ${r.align.x}n+${r.align.y}`);
+    const align = alignmentOf(r, d.value);
+    if (align !== undefined && padBefore(o - mhStart, align) !== 0) {
+      return fail('bad-value', `${r.name}.alignment`, o, `option at MH offset ${o - mhStart} is not ${align.x}n+${align.y}`);
     }
     out.push(d.value);
     o += d.bytes;

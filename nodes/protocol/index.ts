@@ -6,6 +6,7 @@ export { MessageSchema, MobilityOptionSchema, FidSubOptionSchema } from './schem
 export { formatIpv6, isIpv6Text, parseIpv6Into } from './ipv6text.js';
 export { messageRecords, optionRecords, unknownOptionRecord, messageByKind, messageByType, optionByKind, optionByType } from './registry.js';
 export * from './numbers.js';
+export { alignmentOf } from './types.js';
 export type {
   Message,
   MessageKind,

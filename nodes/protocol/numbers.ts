@@ -60,6 +60,17 @@ export interface Alignment {
   readonly y: number;
 }
 
+/** FID option Status values (RFC 6089 4.2). */
+export const FID_STATUS = {
+  success: 0,
+  administrativelyProhibited: 128,
+  rejectedReasonUnspecified: 129,
+  optionMalformed: 130,
+  bidNotFound: 131,
+  fidNotFound: 132,
+  tsFormatNotSupported: 133,
+} as const;
+
 /** FID option sub-option types (RFC 6089 4.2.1). */
 export const FID_SUBOPT = { pad1: 0, padN: 1, bidReference: 2, trafficSelector: 3 } as const;
 
@@ -94,10 +105,12 @@ export const FLAGS = {
   pba: { K: 0x80, R: 0x40, P: 0x20 },
   /** Heartbeat (16-bit word before the sequence number). */
   heartbeat: { U: 0x0002, R: 0x0001 },
-  /** Handover Initiate (octet after the sequence number). */
+  /** Handover Initiate (octet after the sequence number; RFC 5568 S U, RFC 5949 P F). */
   handoverInitiate: { S: 0x80, U: 0x40, P: 0x20, F: 0x10 },
-  /** Update Notification (octet after the reason). */
-  updateNotification: { A: 0x80, D: 0x40 },
+  /** Handover Acknowledge (octet after the sequence number; RFC 5949 6.1.2). */
+  handoverAck: { U: 0x80, P: 0x40, F: 0x20 },
+  /** Update Notification (16-bit word after the 16-bit Notification Reason; RFC 7077 4.1). */
+  updateNotification: { A: 0x8000, D: 0x4000 },
   /** SHI (16-bit word after the sequence number). */
   shi: { A: 0x8000 },
   /** Binding Identifier option (octet after the status): H, then 7-bit BID-PRI. */
@@ -154,27 +167,49 @@ export const PBA_STATUS = {
   MH_FILTERS_REINSTANCIATION_NOT_SUPPORTED_BY_LMA: 201, // TBD seed 002
 };
 
-/** Binding Error status (RFC 6275 6.1.9). */
+/** Binding Error status (RFC 6275 6.1.9): 1 = unknown binding for Home Address destination option. */
 export const BE_STATUS = { unknownHomeAddress: 1, unrecognizedMhType: 2 } as const;
 
 /** SHIA status (seed 004). */
 export const SHIA_STATUS = { success: 0, reasonUnspecified: 128, mnNotAttached: 129 } as const;
 
-/** Update Notification reasons (RFC 7077 / RFC 7864). */
+/** Update Notification reasons (IANA registry: RFC 7077 4.1, RFC 7222, RFC 7864). 0 and 255 are reserved. */
 export const UPN_REASON = {
   forceReregistration: 1,
   updateSessionParameters: 2,
-  vseUpdate: 3,
-  anchorRelocate: 4,
+  vendorSpecificReason: 3,
+  aniParamsRequested: 4,
+  qosServiceRequest: 5, // RFC 7222
   flowMobility: 8, // RFC 7864
 } as const;
 
-/** Update Notification Ack status (RFC 7077). */
-export const UPA_STATUS = { success: 0, reasonUnspecified: 128, mnNotAttached: 129 } as const;
+/** Update Notification Ack status codes (RFC 7077 4.2, RFC 7222, RFC 7864); >= 128 is an error. */
+export const UPA_STATUS = {
+  success: 0,
+  failedToUpdateSessionParameters: 128,
+  missingVendorSpecificOption: 129,
+  cannotMeetQosServiceRequest: 130, // RFC 7222
+  reasonUnspecified: 131, // RFC 7864
+  mnNotAttached: 132, // RFC 7864
+} as const;
 
-/** Handover Initiate / Acknowledge codes (RFC 5568 / 5949). */
-export const HI_CODE = { pcoaSupplied: 0, pcoaNotSupplied: 1 } as const;
-export const HACK_CODE = { accepted: 0, notAcceptable: 128, notAuthorized: 129, noResources: 130 } as const;
+/** Handover Initiate codes (RFC 5568 6.2.1.1: 0 = FBU came from the PCoA, 1 = it did not; RFC 5949 6.1.1: 2, 3). */
+export const HI_CODE = { pcoaSupplied: 0, pcoaNotSupplied: 1, forwardingComplete: 2, allContextTransferred: 3 } as const;
+/** Handover Acknowledge codes (RFC 5568 6.2.1.2; RFC 5949 6.1.2 adds 5, 6, 131, 132 when P is set). */
+export const HACK_CODE = {
+  accepted: 0,
+  acceptedNcoaNotValid: 1,
+  acceptedNcoaAssigned: 2,
+  acceptedUsePcoa: 3,
+  unsolicited: 4,
+  contextTransferAccepted: 5,
+  allContextTransferred: 6,
+  notAcceptable: 128, // Handover Not Accepted, reason unspecified
+  notAuthorized: 129, // Administratively prohibited
+  noResources: 130, // Insufficient resources
+  contextNotAvailable: 131,
+  forwardingNotAvailable: 132,
+} as const;
 
 /** seed 002 Multihoming option ACT values (3 bits). */
 export const MULTIHOMING_ACT = { none: 0, removeFilters: 1, keepFilters: 2 } as const;

@@ -156,20 +156,27 @@ export const MessageSchema = z.discriminatedUnion('kind', [
     code: u8,
     ...common,
   }),
-  z.object({ kind: z.literal('handoverAck'), sequence: u16, reserved: reserved(0xff), code: u8, ...common }),
+  z.object({
+    kind: z.literal('handoverAck'),
+    sequence: u16,
+    flags: z.object({ U: flag, P: flag, F: flag }).prefault({}), // RFC 5949
+    reserved: reserved(0x1f),
+    code: u8,
+    ...common,
+  }),
   z.object({
     kind: z.literal('updateNotification'),
     sequence: u16,
-    reason: u8,
+    reason: u16, // RFC 7077: a 16-bit Notification Reason
     flags: z.object({ A: flag, D: flag }).prefault({}),
-    reserved: reserved(0x3f),
+    reserved: reserved(0x3fff),
     ...common,
   }),
   z.object({
     kind: z.literal('updateNotificationAck'),
     sequence: u16,
     status: u8,
-    reserved: reserved(0xff),
+    reserved: reserved(0xffffff), // 24 bits
     ...common,
   }),
   z.object({

@@ -50,6 +50,19 @@ export interface OptionRecord<T extends MobilityOption = MobilityOption> extends
   readonly kinds: readonly T['kind'][];
   /** xn+y alignment of the option's Type octet from the start of the MH; undefined = none. */
   readonly align?: { readonly x: number; readonly y: number };
+  /**
+   * For options whose alignment depends on the value (Binding Identifier:
+   * 2n without a care-of address, 8n+2 with one); overrides `align`.
+   */
+  alignFor?(value: T): { readonly x: number; readonly y: number } | undefined;
+}
+
+/** The alignment an option value needs (its record's alignFor, else its align). */
+export function alignmentOf<T extends MobilityOption>(
+  r: OptionRecord<T>,
+  value: T,
+): { readonly x: number; readonly y: number } | undefined {
+  return r.alignFor ? r.alignFor(value) : r.align;
 }
 
 /**

@@ -212,6 +212,7 @@ function bodyFields(m: Message): Record<string, string> {
       // tshark 4.0 dissects HI per RFC 5568 (S and U flags); RFC 5949's P and F flags it does not show.
       return { 'mip6.hi.seqnr': String(m.sequence), 'mip6.hi.s_flag': bool(m.flags.S), 'mip6.hi.u_flag': bool(m.flags.U), 'mip6.hi.code': String(m.code) };
     case 'handoverAck':
+      // tshark 4.0 dissects HAck per RFC 5568 (no flags); RFC 5949's U, P and F flags it does not show.
       return { 'mip6.hack.seqnr': String(m.sequence), 'mip6.hack.code': String(m.code) };
     default:
       return {};

@@ -3,7 +3,7 @@
 // decode(encode(v)) deep-equals v. Shared with the pcap/tshark vector tests.
 
 import fc from 'fast-check';
-import { formatIpv6, optionByKind, optionByType } from '../../nodes/protocol/index.js';
+import { alignmentOf, formatIpv6, optionByKind, optionByType } from '../../nodes/protocol/index.js';
 import type { FidSubOption, Message, MobilityOption } from '../../nodes/protocol/index.js';
 
 const HEX = (b: Uint8Array) => Buffer.from(b).toString('hex');
@@ -164,9 +164,9 @@ export const messageBodies = {
   bindingError: fc.record({ kind: fc.constant('bindingError'), status: u8, homeAddress: ipv6, r: opt('reserved', 255) }),
   heartbeat: fc.record({ kind: fc.constant('heartbeat'), flags: flags('U', 'R'), sequence: u32, r: fc.option(fc.integer({ min: 1, max: 0x3fff }), { nil: undefined }).map((v) => (v === undefined ? {} : { reserved: v << 2 })) }),
   handoverInitiate: fc.record({ kind: fc.constant('handoverInitiate'), sequence: u16, flags: flags('S', 'U', 'P', 'F'), code: u8, r: opt('reserved', 15) }),
-  handoverAck: fc.record({ kind: fc.constant('handoverAck'), sequence: u16, code: u8, r: opt('reserved', 255) }),
-  updateNotification: fc.record({ kind: fc.constant('updateNotification'), sequence: u16, reason: u8, flags: flags('A', 'D'), r: opt('reserved', 0x3f) }),
-  updateNotificationAck: fc.record({ kind: fc.constant('updateNotificationAck'), sequence: u16, status: u8, r: opt('reserved', 255) }),
+  handoverAck: fc.record({ kind: fc.constant('handoverAck'), sequence: u16, flags: flags('U', 'P', 'F'), code: u8, r: opt('reserved', 0x1f) }),
+  updateNotification: fc.record({ kind: fc.constant('updateNotification'), sequence: u16, reason: u16, flags: flags('A', 'D'), r: opt('reserved', 0x3fff) }),
+  updateNotificationAck: fc.record({ kind: fc.constant('updateNotificationAck'), sequence: u16, status: u8, r: opt('reserved', 0xffffff) }),
   shi: fc.record({ kind: fc.constant('shi'), sequence: u16, flags: flags('A'), lifetime: u16, r: opt('reserved', 0x7fff) }),
   shia: fc.record({ kind: fc.constant('shia'), sequence: u16, status: u8, lifetime: u16, r: opt('reserved', 255) }),
 };
@@ -189,7 +189,7 @@ export const message: fc.Arbitrary<Message> = withCommon(messageBody);
 export const paddedMessage: fc.Arbitrary<Message> = fc
   .tuple(message, fc.array(fc.integer({ min: 0, max: 9 }), { minLength: 8, maxLength: 8 }), fc.boolean())
   .map(([m, extras, splitPad1]) => {
-    const bodyLen: Record<string, number> = { pbu: 6, pba: 6, bindingError: 18, heartbeat: 6, handoverInitiate: 4, handoverAck: 4, updateNotification: 4, updateNotificationAck: 4, shi: 6, shia: 6 };
+    const bodyLen: Record<string, number> = { pbu: 6, pba: 6, bindingError: 18, heartbeat: 6, handoverInitiate: 4, handoverAck: 4, updateNotification: 6, updateNotificationAck: 6, shi: 6, shia: 6 };
     let pos = 6 + bodyLen[m.kind]!;
     const out: MobilityOption[] = [];
     const pad = (n: number) => {
@@ -202,7 +202,8 @@ export const paddedMessage: fc.Arbitrary<Message> = fc
     m.options.forEach((o, i) => {
       const r = optionByKind(o.kind)!;
       let n = extras[i % 8]!;
-      if (r.align) n += (((r.align.y - (pos + n)) % r.align.x) + r.align.x) % r.align.x;
+      const al = alignmentOf(r, o);
+      if (al) n += (((al.y - (pos + n)) % al.x) + al.x) % al.x;
       pad(n);
       out.push(o);
       pos += r.length(o);

@@ -1,7 +1,9 @@
 // Update Notification (RFC 7077 4.1, MH type 19):
-// Sequence u16 | Notification Reason u8 | A D + 6 reserved bits.
+// Sequence u16 | Notification Reason u16 | A D + 14 reserved bits.
+// (RFC 7077 Figure 3 and its text make the Reason 16 bits wide, so the
+// message data is 6 octets; the registry's values fit in its low octet.)
 
-import { bit, checkInt, get16, put16, put8 } from '../bytes.js';
+import { bit, checkInt, get16, put16 } from '../bytes.js';
 import { FLAGS, MH } from '../numbers.js';
 import { bodyRecord, withReserved } from './body.js';
 
@@ -11,22 +13,23 @@ export const updateNotification = bodyRecord({
   name: 'UpdateNotification',
   kind: 'updateNotification',
   type: () => MH.updateNotification,
-  bodyLength: 4,
+  bodyLength: 6,
   write(v, buf, o) {
     put16(buf, o, v.sequence, 'UpdateNotification.sequence');
-    put8(buf, o + 2, v.reason, 'UpdateNotification.reason');
-    buf[o + 3] = bit(v.flags.A, F.A) | bit(v.flags.D, F.D) | checkInt(v.reserved ?? 0, 0x3f, 'UpdateNotification.reserved');
+    put16(buf, o + 2, v.reason, 'UpdateNotification.reason');
+    const word = bit(v.flags.A, F.A) | bit(v.flags.D, F.D) | checkInt(v.reserved ?? 0, 0x3fff, 'UpdateNotification.reserved');
+    put16(buf, o + 4, word, 'UpdateNotification.flags');
   },
   read(buf, o) {
-    const b = buf[o + 3]!;
+    const w = get16(buf, o + 4);
     return withReserved(
       {
         kind: 'updateNotification' as const,
         sequence: get16(buf, o),
-        reason: buf[o + 2]!,
-        flags: { A: (b & F.A) !== 0, D: (b & F.D) !== 0 },
+        reason: get16(buf, o + 2),
+        flags: { A: (w & F.A) !== 0, D: (w & F.D) !== 0 },
       },
-      b & 0x3f,
+      w & 0x3fff,
     );
   },
 });

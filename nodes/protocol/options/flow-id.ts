@@ -9,6 +9,10 @@
 //
 // Sub-options (RFC 6089 4.2.1): Pad1 0 (one octet), PadN 1, BID Reference 2
 // (a list of 16-bit BIDs), Traffic Selector 3 (RFC 6088), others kept raw.
+// RFC 6089 has no Action field; Status values are numbers.ts FID_STATUS.
+// The option is 2n-aligned. Sub-options are written as given: RFC 6089 asks
+// for natural alignment of their fields (BID Reference 2n, an IPv6 selector
+// up to 8n); callers who need it insert Pad1/PadN sub-options themselves.
 
 import { checkInt, get16, put16, put8 } from '../bytes.js';
 import { hexLength, toHex, writeHex } from '../hex.js';
@@ -98,6 +102,7 @@ function readSub(buf: Uint8Array, o: number, end: number): Decoded<FidSubOption>
 export const flowId: OptionRecord<Fid> = {
   name: 'FlowIdentification',
   kinds: ['flowId'],
+  align: { x: 2, y: 0 }, // RFC 6089 4.2: 2n
   get type() {
     return OPT.flowId;
   },

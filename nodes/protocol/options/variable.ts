@@ -99,7 +99,7 @@ export const mnLinkLayerId: OptionRecord<MnLl> = {
 export const greKey: OptionRecord<OptionOf<'greKey'>> = {
   name: 'GreKey',
   kinds: ['greKey'],
-  align: { x: 4, y: 0 }, // 4n, as our reference table says; puts the key on a 4-octet boundary
+  align: { x: 4, y: 0 }, // RFC 5845 3.1: 4n; puts the key on a 4-octet boundary
   get type() {
     return OPT.greKey;
   },
@@ -134,12 +134,18 @@ function addressLength(s: string): number {
   return s.includes(':') ? 16 : 4;
 }
 
+// RFC 5648 6.1 (BID-PRI from RFC 6089 4.1): 2n without a care-of address,
+// 8n+2 with one (puts an IPv6 CoA on an 8-octet boundary).
+const BID_ALIGN_NO_COA = { x: 2, y: 0 } as const;
+const BID_ALIGN_COA = { x: 8, y: 2 } as const;
+
 export const bindingId: OptionRecord<OptionOf<'bindingId'>> = {
   name: 'BindingIdentifier',
   kinds: ['bindingId'],
   get type() {
     return OPT.bindingId;
   },
+  alignFor: (v) => (v.careOf === undefined ? BID_ALIGN_NO_COA : BID_ALIGN_COA),
   length: (v) => 6 + (v.careOf === undefined ? 0 : addressLength(v.careOf)),
   encode(v, buf, offset) {
     const n = v.careOf === undefined ? 0 : addressLength(v.careOf);

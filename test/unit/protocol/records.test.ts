@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
-import { messageRecords, optionByKind, optionRecords, unknownOptionRecord } from '../../../nodes/protocol/index.js';
+import { alignmentOf, messageRecords, optionByKind, optionRecords, unknownOptionRecord } from '../../../nodes/protocol/index.js';
 import type { MessageRecord, MobilityOption, WireRecord } from '../../../nodes/protocol/index.js';
 import { messageBody, mobilityOption } from '../../support/protocol-arbitraries.js';
 import { roundTrip } from './round-trip.js';
@@ -81,8 +81,15 @@ describe('option records', () => {
     expect(a('linkLocalAddress')).toEqual({ x: 8, y: 6 });
     expect(a('timestamp')).toEqual({ x: 8, y: 2 });
     expect(a('bindingRefreshAdvice')).toEqual({ x: 2, y: 0 });
-    expect(a('greKey')).toEqual({ x: 4, y: 0 });
+    expect(a('greKey')).toEqual({ x: 4, y: 0 }); // RFC 5845 3.1
+    expect(a('flowId')).toEqual({ x: 2, y: 0 }); // RFC 6089 4.2
+    expect(a('lmaAddress')).toBeUndefined(); // RFC 5949 6.2.2 states none
     expect(a('mnId')).toBeUndefined();
+    // RFC 5648 6.1: 2n without a care-of address, 8n+2 with one
+    const bid = optionByKind('bindingId')!;
+    expect(alignmentOf(bid, { kind: 'bindingId', bid: 1, status: 0, flags: { H: false }, bidPri: 1 })).toEqual({ x: 2, y: 0 });
+    expect(alignmentOf(bid, { kind: 'bindingId', bid: 1, status: 0, flags: { H: false }, bidPri: 1, careOf: '192.0.2.1' })).toEqual({ x: 8, y: 2 });
+    expect(alignmentOf(bid, { kind: 'bindingId', bid: 1, status: 0, flags: { H: false }, bidPri: 1, careOf: '2001:db8::1' })).toEqual({ x: 8, y: 2 });
   });
 });
 
