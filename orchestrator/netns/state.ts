@@ -139,6 +139,20 @@ export function addProcess(
   });
 }
 
+/**
+ * Hand a run to another owner: a detached `pmiplab up` exits after bring-up and
+ * leaves the run to its Redis server (or a node), so cleanup sees it alive
+ * while that process lives and orphaned once it is gone.
+ */
+export async function setOwner(id: string, owner: Owner, root = runsRoot()): Promise<RunState> {
+  const s = await updateState(id, root, (st) => {
+    st.owner = owner;
+  });
+  const entry: RegistryEntry = { runId: id, owner, runsDir: root, stateFile: runPaths(id, root).state };
+  writeAtomic(path.join(registryDir(), `${id}.json`), entry);
+  return s;
+}
+
 export function markCleaned(id: string, root = runsRoot()): Promise<RunState> {
   return updateState(id, root, (s) => {
     s.cleanedAt = new Date().toISOString();

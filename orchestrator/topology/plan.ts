@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 
 // The resolved topology: defaults flattened, addresses and kernel names
@@ -81,3 +82,19 @@ export const Plan = z
   })
   .strict();
 export type Plan = z.infer<typeof Plan>;
+
+/** Read and validate a plan file (runs/<id>/topology.json); the error says which file and field. */
+export function readPlanFile(file: string): Plan {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new Error(`plan ${file}: ${(err as Error).message}`);
+  }
+  const r = Plan.safeParse(raw);
+  if (!r.success) {
+    const issues = r.error.issues.slice(0, 5).map((i) => `${i.path.join('.')}: ${i.message}`);
+    throw new Error(`plan ${file} is not a valid Plan:\n${issues.join('\n')}`);
+  }
+  return r.data;
+}
