@@ -1,0 +1,25 @@
+import { readFileSync } from 'node:fs';
+import { Plan, type PlanNode } from '../../orchestrator/topology/plan.js';
+
+// A node reads the run's resolved plan (runs/<id>/topology.json) and finds
+// itself in it; anything off is a start-up error with the reason.
+
+export function loadOwnPlan(file: string, node: string, kind: string, runId: string): { plan: Plan; self: PlanNode } {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new Error(`plan ${file}: ${(err as Error).message}`);
+  }
+  const r = Plan.safeParse(raw);
+  if (!r.success) {
+    const issues = r.error.issues.slice(0, 5).map((i) => `${i.path.join('.')}: ${i.message}`);
+    throw new Error(`plan ${file} is not a valid Plan:\n${issues.join('\n')}`);
+  }
+  const plan = r.data;
+  if (plan.runId !== runId) throw new Error(`plan ${file} is for run '${plan.runId}', not '${runId}'`);
+  const self = plan.nodes.find((n) => n.name === node);
+  if (!self) throw new Error(`node '${node}' is not in plan ${file}`);
+  if (self.kind !== kind) throw new Error(`node '${node}' is a ${self.kind} in the plan, not a ${kind}`);
+  return { plan, self };
+}
