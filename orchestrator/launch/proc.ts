@@ -1,0 +1,67 @@
+import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
+
+// Small process helpers shared by the launcher, the capture engine and the
+// Redis server module.
+
+/** Settles (never rejects) when an execa subprocess has exited. */
+export function exitedPromise(child: PromiseLike<unknown>): Promise<void> {
+  return Promise.resolve(child).then(
+    () => undefined,
+    () => undefined,
+  );
+}
+
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Signal a process group (the launcher starts every child as a group leader); ignores "no such process". */
+export function killGroup(pid: number, signal: NodeJS.Signals): void {
+  for (const target of [-pid, pid]) {
+    try {
+      process.kill(target, signal);
+      return;
+    } catch {
+      // not a group leader, or already gone: try the pid itself
+    }
+  }
+}
+
+/** Resident set of a process in MB, from /proc/<pid>/status (VmRSS), or null if it is gone. */
+export function rssMbOf(pid: number): number | null {
+  try {
+    const m = /^VmRSS:\s+(\d+)\s+kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m?.[1] ? Math.round((Number(m[1]) / 1024) * 10) / 10 : null;
+  } catch {
+    return null;
+  }
+}
+
+/** The last `lines` lines of a file (reads at most its last 8 KiB); [] if missing. */
+export function tailFile(file: string, lines: number, maxLine = 300): string[] {
+  let fd: number;
+  try {
+    fd = openSync(file, 'r');
+  } catch {
+    return [];
+  }
+  try {
+    const size = statSync(file).size;
+    const len = Math.min(size, 8192);
+    const buf = Buffer.alloc(len);
+    readSync(fd, buf, 0, len, size - len);
+    return buf
+      .toString('utf8')
+      .split('\n')
+      .filter((l) => l.trim() !== '')
+      .slice(-lines)
+      .map((l) => (l.length > maxLine ? `${l.slice(0, maxLine)}...` : l));
+  } finally {
+    closeSync(fd);
+  }
+}
