@@ -25,7 +25,8 @@ export function execCommand(): Command {
     .argument('<command...>', 'command and its arguments (after --)')
     .passThroughOptions()
     .action(async (id: string, node: string, command: string[]) => {
-      const a = parseFlags(Args, { id, node, command });
+      // commander keeps the `--` that separates our arguments from the command's
+      const a = parseFlags(Args, { id, node, command: command[0] === '--' ? command.slice(1) : command });
       requireRoot('exec');
       const ns = nsName(a.id, a.node);
       if (!listNetns().has(ns)) {

@@ -8,6 +8,7 @@ import { verbs } from './verbs.js';
 async function main(argv: string[]): Promise<number> {
   const program = new Command('pmiplab')
     .description('Proxy Mobile IPv6 testbed on Linux network namespaces')
+    .enablePositionalOptions()
     .exitOverride()
     .configureOutput({ outputError: (s, write) => write(s) });
   for (const make of verbs) program.addCommand(make());

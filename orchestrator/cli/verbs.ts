@@ -1,5 +1,10 @@
 import type { Command } from 'commander';
 import { cleanupCommand } from './cleanup.js';
+import { downCommand } from './down.js';
+import { execCommand } from './exec.js';
+import { inspectCommand } from './inspect.js';
+import { lsCommand } from './ls.js';
+import { upCommand } from './up.js';
 import { graphCommand } from './graph.js';
 import { mhCommand } from './mh.js';
 import { validateCommand } from './validate.js';
@@ -7,6 +12,11 @@ import { validateCommand } from './validate.js';
 // One file per verb; each exports a factory returning its commander Command.
 // Register them here (one import and one list entry per verb).
 export const verbs: Array<() => Command> = [
+  upCommand,
+  downCommand,
+  lsCommand,
+  inspectCommand,
+  execCommand,
   validateCommand,
   graphCommand,
   cleanupCommand,

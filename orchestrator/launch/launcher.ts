@@ -33,6 +33,11 @@ export interface LaunchOptions {
   concurrency?: number;
   /** extra flags for the node binary (default: NODE_FLAGS) */
   nodeFlags?: string[];
+  /**
+   * Nodes outlive this process (a detached `pmiplab up`): no stdin pipe, so
+   * the orchestrator exiting is not taken as its death; `pmiplab down` stops them.
+   */
+  persistent?: boolean;
 }
 
 export interface NodeExit {
@@ -130,7 +135,7 @@ export async function launchNodes(
       '--run', paths.id, '--node', node.name, '--kind', node.kind,
       '--redis', redisUrl, '--plan', paths.plan, '--log', log, processTag(paths.id)];
     const sub = execa(ip, args, {
-      stdin: 'pipe',
+      stdin: opts.persistent ? 'ignore' : 'pipe',
       stdout: { file: log, append: true },
       stderr: { file: log, append: true },
       detached: true,

@@ -11,6 +11,7 @@ export {
   readState,
   markCleaned,
   setOwner,
+  setRedisUrl,
   selfOwner,
   readStateFile,
   readRegistry,

@@ -35,6 +35,8 @@ export const RunState = z
     bridgeNamespaces: z.array(z.string()),
     processes: z.array(ProcessRecord),
     cleanedAt: z.string().optional(),
+    /** the bus of the run, so `pmiplab down` from another process can stop nodes gracefully */
+    redisUrl: z.string().optional(),
   })
   .strict();
 export type RunState = z.infer<typeof RunState>;
@@ -151,6 +153,12 @@ export async function setOwner(id: string, owner: Owner, root = runsRoot()): Pro
   const entry: RegistryEntry = { runId: id, owner, runsDir: root, stateFile: runPaths(id, root).state };
   writeAtomic(path.join(registryDir(), `${id}.json`), entry);
   return s;
+}
+
+export function setRedisUrl(id: string, url: string, root = runsRoot()): Promise<RunState> {
+  return updateState(id, root, (s) => {
+    s.redisUrl = url;
+  });
 }
 
 export function markCleaned(id: string, root = runsRoot()): Promise<RunState> {

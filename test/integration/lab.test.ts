@@ -1,0 +1,160 @@
+import { spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { listNetns } from '../../orchestrator/netns/build.js';
+import { cleanupRuns } from '../../orchestrator/netns/cleanup.js';
+import { isRoot } from '../../orchestrator/system/tools.js';
+import { readPlanFile, type Plan } from '../../orchestrator/topology/plan.js';
+import { scaleTopology } from '../../orchestrator/topology/scale.js';
+
+// The orchestrator as a user drives it: the built CLI (dist/), real
+// namespaces, a real redis-server and one node process per node. Run ids
+// start with "t5" so nothing else is touched.
+const root = isRoot();
+if (!root) console.warn('test/integration/lab.test.ts skipped: needs root (network namespaces)');
+
+const repo = path.resolve(import.meta.dirname, '..', '..');
+const cli = path.join(repo, 'dist', 'orchestrator', 'cli', 'main.js');
+const runsDir = mkdtempSync(path.join(os.tmpdir(), 'pmiplab-lab-test-'));
+const env = { ...process.env, PMIPLAB_RUNS_DIR: runsDir, CI: 'true' };
+const IDS = ['t5a', 't5b', 't5c', 't5k', 't5s', 't5x'];
+
+const pmiplab = (...args: string[]): SpawnSyncReturns<string> =>
+  spawnSync('node', [cli, ...args], { cwd: repo, env, encoding: 'utf8', timeout: 90_000 });
+const ours = (id: string) => [...listNetns()].filter((n) => n.startsWith(`pl${id}-`));
+/** processes whose argv carries the run's tag or folder */
+const tagged = (id: string) =>
+  spawnSync('ps', ['-eo', 'pid,args'], { encoding: 'utf8' })
+    .stdout.split('\n')
+    .filter((l) => l.includes(`--pmiplab-run=${id}`) || l.includes(path.join(runsDir, id)));
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const expectGone = (id: string) => {
+  expect(ours(id)).toEqual([]);
+  expect(tagged(id)).toEqual([]);
+};
+const plan = (id: string): Plan => readPlanFile(path.join(runsDir, id, 'topology.json'));
+const show = (r: SpawnSyncReturns<string>) => `exit ${r.status}\n${r.stdout}\n${r.stderr}`;
+
+describe.skipIf(!root)('lab: up, use, down through the CLI', () => {
+  beforeAll(async () => {
+    if (!existsSync(cli)) throw new Error('dist/ is missing: run npm run build first');
+    await cleanupRuns({ runIds: IDS, runsDir });
+  });
+  afterAll(async () => {
+    await cleanupRuns({ runIds: IDS, runsDir });
+    rmSync(runsDir, { recursive: true, force: true });
+  });
+
+  it('brings up the sample topology, every link pings, inspect sees running nodes, down leaves nothing', () => {
+    const up = pmiplab('up', 'topologies/sample-domain.yaml', '--id', 't5a');
+    expect(up.status, show(up)).toBe(0);
+    expect(up.stdout).toContain('run t5a is up');
+    const p = plan('t5a');
+    // every link: each endpoint pings every other endpoint of the link
+    let pinged = 0;
+    for (const link of p.links) {
+      const ends = link.endpoints.map((e) => {
+        const node = p.nodes.find((n) => n.name === e.node)!;
+        return { node, iface: node.interfaces.find((i) => i.name === e.iface)! };
+      });
+      for (const a of ends) {
+        for (const b of ends) {
+          if (a === b) continue;
+          const global = b.iface.addresses.find((x) => !x.startsWith('fe80'));
+          // access links have no global address: the MN pings the MAG's fe80::1 through its interface
+          const target = global ? global.split('/')[0]! : a.node.kind === 'mn' ? `fe80::1%${a.iface.name}` : null;
+          if (!target) continue;
+          const r = pmiplab('exec', 't5a', a.node.name, '--', 'ping', '-6', '-c', '1', '-W', '3', target);
+          expect(r.status, `${a.node.name} -> ${target} on ${link.id}: ${show(r)}`).toBe(0);
+          pinged++;
+        }
+      }
+    }
+    expect(pinged).toBeGreaterThanOrEqual(p.links.length);
+    const ins = pmiplab('inspect', 't5a', '--json');
+    expect(ins.status, show(ins)).toBe(0);
+    const view = JSON.parse(ins.stdout) as { status: string; nodes: Array<{ name: string; alive: boolean; rssMb: number }> };
+    expect(view.status).toBe('up');
+    expect(view.nodes.every((n) => n.alive)).toBe(true);
+    expect(view.nodes.every((n) => n.rssMb > 5 && n.rssMb < 60)).toBe(true);
+    const ls = pmiplab('ls');
+    expect(ls.stdout).toMatch(/t5a\s+sample-domain\s+up/);
+
+    const down = pmiplab('down', 't5a');
+    expect(down.status, show(down)).toBe(0);
+    expectGone('t5a');
+    expect(pmiplab('ls').stdout).toMatch(/t5a\s+sample-domain\s+torn down/);
+  });
+
+  it('runs two copies of one topology at once, and tears both down', async () => {
+    const run = (id: string) =>
+      new Promise<number>((resolve) => {
+        const c = spawn('node', [cli, 'up', 'topologies/handover-basic.yaml', '--id', id], { cwd: repo, env, stdio: 'ignore' });
+        c.on('exit', (code) => resolve(code ?? 1));
+      });
+    expect(await Promise.all([run('t5b'), run('t5c')])).toEqual([0, 0]);
+    for (const id of ['t5b', 't5c']) {
+      expect(ours(id)).toHaveLength(5);
+      const r = pmiplab('exec', id, 'cn1', '--', 'ping', '-6', '-c', '1', '-W', '3', '2001:db8:c:3::1');
+      expect(r.status, show(r)).toBe(0);
+    }
+    expect(pmiplab('down', 't5b').status).toBe(0);
+    expectGone('t5b');
+    expect(ours('t5c')).toHaveLength(5); // the other run is untouched
+    expect(pmiplab('down', 't5c').status).toBe(0);
+    expectGone('t5c');
+  });
+
+  it('after kill -9 of the orchestrator mid bring-up, cleanup removes everything', async () => {
+    const file = path.join(runsDir, 'scale60.yaml');
+    writeFileSync(file, scaleTopology(60));
+    const c = spawn('node', [cli, 'up', file, '--id', 't5k'], { cwd: repo, env, stdio: 'ignore' });
+    // wait until the run has made namespaces and started some processes
+    for (let i = 0; i < 400 && !(ours('t5k').length > 0 && tagged('t5k').length > 2); i++) await sleep(10);
+    expect(ours('t5k').length).toBeGreaterThan(0);
+    c.kill('SIGKILL');
+    await new Promise((r) => c.on('exit', r));
+    await sleep(200);
+    const clean = pmiplab('cleanup');
+    expect(clean.status, show(clean)).toBe(0);
+    expect(clean.stdout).toContain('run t5k');
+    expectGone('t5k');
+    const again = pmiplab('cleanup', '--run', 't5k');
+    expect(again.stdout).toContain('nothing to clean');
+  });
+
+  it('SIGTERM during bring-up tears the run down and exits 143', async () => {
+    const file = path.join(runsDir, 'scale30.yaml');
+    writeFileSync(file, scaleTopology(30));
+    const c = spawn('node', [cli, 'up', file, '--id', 't5s'], { cwd: repo, env, stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    c.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    for (let i = 0; i < 400 && !(tagged('t5s').length > 2); i++) await sleep(10);
+    c.kill('SIGTERM');
+    const code = await new Promise<number | null>((r) => c.on('exit', (x) => r(x)));
+    expect(code, err).toBe(143);
+    expect(err).toContain('tearing down run t5s');
+    expectGone('t5s');
+  });
+
+  it('refuses a bad topology with the field path, exit 2, and builds nothing', () => {
+    const r = pmiplab('up', 'test/fixtures/topologies/bad/' + 'missing-node.yaml', '--id', 't5x');
+    expect(r.status, show(r)).toBe(2);
+    expect(r.stderr).toMatch(/topology\.links\[\d\]\.endpoints\[\d\]/);
+    expect(ours('t5x')).toEqual([]);
+    expect(existsSync(path.join(runsDir, 't5x'))).toBe(false);
+  });
+
+  it('a node process crash is visible in inspect and down still removes everything', () => {
+    expect(pmiplab('up', 'topologies/handover-basic.yaml', '--id', 't5a').status).toBe(0);
+    const st = JSON.parse(readFileSync(path.join(runsDir, 't5a', 'state.json'), 'utf8')) as { processes: Array<{ pid: number; name: string; role: string }> };
+    const mag = st.processes.find((p) => p.name === 'mag1' && p.role === 'node')!;
+    process.kill(mag.pid, 'SIGKILL');
+    const view = JSON.parse(pmiplab('inspect', 't5a', '--json').stdout) as { nodes: Array<{ name: string; alive: boolean }> };
+    expect(view.nodes.find((n) => n.name === 'mag1')!.alive).toBe(false);
+    expect(pmiplab('down', 't5a').status).toBe(0);
+    expectGone('t5a');
+  });
+});
