@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { captureCommand } from './capture.js';
 import { cleanupCommand } from './cleanup.js';
 import { downCommand } from './down.js';
 import { execCommand } from './exec.js';
@@ -17,6 +18,7 @@ export const verbs: Array<() => Command> = [
   lsCommand,
   inspectCommand,
   execCommand,
+  captureCommand,
   validateCommand,
   graphCommand,
   cleanupCommand,

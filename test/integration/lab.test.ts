@@ -19,7 +19,7 @@ const repo = path.resolve(import.meta.dirname, '..', '..');
 const cli = path.join(repo, 'dist', 'orchestrator', 'cli', 'main.js');
 const runsDir = mkdtempSync(path.join(os.tmpdir(), 'pmiplab-lab-test-'));
 const env = { ...process.env, PMIPLAB_RUNS_DIR: runsDir, CI: 'true' };
-const IDS = ['t5a', 't5b', 't5c', 't5k', 't5s', 't5x'];
+const IDS = ['t5a', 't5b', 't5c', 't5k', 't5s', 't5x', 't5p'];
 
 const pmiplab = (...args: string[]): SpawnSyncReturns<string> =>
   spawnSync('node', [cli, ...args], { cwd: repo, env, encoding: 'utf8', timeout: 90_000 });
@@ -156,5 +156,26 @@ describe.skipIf(!root)('lab: up, use, down through the CLI', () => {
     expect(view.nodes.find((n) => n.name === 'mag1')!.alive).toBe(false);
     expect(pmiplab('down', 't5a').status).toBe(0);
     expectGone('t5a');
+  });
+
+  it('captures every link from the start (up --capture) and on demand (capture --duration)', async () => {
+    const up = pmiplab('up', 'topologies/handover-basic.yaml', '--id', 't5p', '--capture');
+    expect(up.status, show(up)).toBe(0);
+    // a capture of one interface for 2 s, while cn1 pings lma1 over the core link
+    const cap = spawn('node', [cli, 'capture', 't5p', 'lma1:eth0', '--duration', '2'], { cwd: repo, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    cap.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    for (let i = 0; i < 100 && !out.includes('capturing'); i++) await sleep(20);
+    const ping = pmiplab('exec', 't5p', 'cn1', '--', 'ping', '-6', '-c', '3', '-i', '0.2', '2001:db8:c:3::1');
+    expect(ping.status, show(ping)).toBe(0);
+    await new Promise((r) => cap.on('exit', r));
+    expect(out).toMatch(/lma1:eth0: ([6-9]|\d\d+) packets/); // 3 requests + 3 replies at least
+    expect(pmiplab('down', 't5p').status).toBe(0);
+    expectGone('t5p');
+    // the capture started by up was flushed by down: tshark reads the echo requests in it
+    const pcap = path.join(runsDir, 't5p', 'pcaps', 'cn1-eth0.pcap');
+    const t = spawnSync('tshark', ['-r', pcap, '-Y', 'icmpv6.type == 128', '-T', 'fields', '-e', 'ipv6.dst'], { encoding: 'utf8' });
+    expect(t.status, t.stderr).toBe(0);
+    expect(t.stdout.trim().split('\n')).toEqual(['2001:db8:c:3::1', '2001:db8:c:3::1', '2001:db8:c:3::1']);
   });
 });
