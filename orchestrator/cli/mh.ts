@@ -1,8 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { z } from 'zod';
-import { decodeMessage, encodeMessage, mhChecksum, MessageSchema, withChecksum } from '../../nodes/protocol/index.js';
+import { configureNumbers, decodeMessage, encodeMessage, mhChecksum, MessageSchema, tbdNumbers, withChecksum } from '../../nodes/protocol/index.js';
 import { badInput } from '../errors.js';
+import { table } from './progress.js';
 import { extractMobilityHeaders, formatCaptureError, ipv6Bytes, looksLikeCapture, type MobilityPacket } from '../pcap/index.js';
 
 // `pmiplab mh decode|encode`: the codec on the command line, for reading
@@ -142,8 +143,41 @@ function readText(file: string): string {
   }
 }
 
+/** `--number mh.shi=150` (repeatable): remap a draft-TBD number for this command. */
+function applyNumberOverrides(pairs: string[]): void {
+  if (!pairs.length) return;
+  const overrides: Record<string, number> = {};
+  for (const p of pairs) {
+    const m = /^([A-Za-z_.]+)=(\d{1,3})$/.exec(p);
+    if (!m) throw badInput(`--number ${p}: expected NAME=VALUE, e.g. mh.shi=150`, `names: ${tbdNumbers.map((t) => t.name).join(', ')}`);
+    overrides[m[1]!] = Number(m[2]);
+  }
+  try {
+    configureNumbers(overrides);
+  } catch (e) {
+    throw badInput(`--number: ${(e as Error).message}`, `names: ${tbdNumbers.map((t) => t.name).join(', ')}`);
+  }
+}
+
+/** The numbers the drafts leave open, as chosen (and possibly overridden): the README table comes from here. */
+export function numbersTable(markdown: boolean): string {
+  const rows = tbdNumbers.map((t) => [t.name, t.registry, String(t.value()), t.why]);
+  if (!markdown) return table([['NAME', 'REGISTRY', 'VALUE', 'WHY'], ...rows]);
+  return ['| name | registry | value | why |', '|---|---|---|---|', ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
+}
+
 export function mhCommand(): Command {
-  const mh = new Command('mh').description('decode and encode Mobility Header messages').addHelpText('after', HELP_EXAMPLES);
+  const mh = new Command('mh')
+    .description('decode and encode Mobility Header messages')
+    .option('--number <NAME=VALUE>', 'override a draft-TBD number, e.g. mh.shi=150 (repeatable)', (v: string, acc: string[]) => [...acc, v], [] as string[])
+    .hook('preAction', (cmd) => applyNumberOverrides((cmd.opts() as { number: string[] }).number))
+    .addHelpText('after', HELP_EXAMPLES);
+  mh.command('numbers')
+    .description('print the numbers chosen for values the drafts leave open (MH types, option types, status codes)')
+    .option('--markdown', 'as a Markdown table')
+    .action((o: { markdown?: boolean }) => {
+      process.stdout.write(`${numbersTable(Boolean(o.markdown))}\n`);
+    });
   mh.command('decode')
     .description('print an MH (hex or file) or every MH of a pcap/pcapng as JSON')
     .argument('<input>', 'hex string, file of hex, or capture file')

@@ -127,4 +127,20 @@ describe('built CLI: pmiplab mh', () => {
   it('help shows a usage example', () => {
     expect(run(['decode', '--help']).stdout).toMatch(/Examples:/);
   });
+
+  it('prints the draft-TBD numbers and honours --number overrides', () => {
+    const t = run(['numbers', '--markdown']);
+    expect(t.status).toBe(0);
+    expect(t.stdout).toMatch(/^\| mh\.shi \| mh-type \| 100 \|/m);
+    const shi = VECTORS.vectors.find((x) => x.kind === 'shi')!;
+    expect(run(['decode', shi.hex]).status).toBe(0);
+    // remapped SHI to 150: a type-100 message is now unknown, and the table shows 150
+    const moved = run(['--number', 'mh.shi=150', 'decode', shi.hex]);
+    expect(moved.status).toBe(2);
+    expect(moved.stderr).toMatch(/unknown-type at MobilityHeader\.type/);
+    expect(run(['--number', 'mh.shi=150', 'numbers']).stdout).toMatch(/mh\.shi\s+mh-type\s+150/);
+    const clash = run(['--number', 'mh.shi=5', 'numbers']);
+    expect(clash.status).toBe(2);
+    expect(clash.stderr).toMatch(/used twice/);
+  });
 });
