@@ -6,7 +6,7 @@ import { addProcess, buildNetwork, cleanupRuns, recordRun, setOwner, setRedisUrl
 import { scriptFor } from '../netns/build.js';
 import { procStartTime } from '../netns/state.js';
 import { startRedis, type RedisHandle } from '../redis/server.js';
-import { runPaths, type RunPaths } from '../run/paths.js';
+import { processTag, runPaths, type RunPaths } from '../run/paths.js';
 import { requireRoot, requireTool } from '../system/tools.js';
 import { loadTopology } from '../topology/load.js';
 import { planTopology } from '../topology/planner.js';
@@ -103,7 +103,11 @@ export class Lab {
 async function startKeeper(lab: Lab): Promise<number | undefined> {
   const first = lab.plan.nodes[0];
   if (!first) return undefined;
-  const child = spawn('ip', ['netns', 'exec', first.netns, 'sleep', 'infinity'], { detached: true, stdio: 'ignore' });
+  // a shell loop rather than `sleep infinity`: sh keeps the run tag in its argv
+  const child = spawn('ip', ['netns', 'exec', first.netns, 'sh', '-c', 'while :; do sleep 3600; done', processTag(lab.runId)], {
+    detached: true,
+    stdio: 'ignore',
+  });
   child.unref();
   if (!child.pid) return undefined;
   for (let i = 0; i < 50 && procStartTime(child.pid) === null; i++) await new Promise((r) => setTimeout(r, 10));
