@@ -2,6 +2,7 @@ import { formatPrefix, isAllowedSpace, overlaps, parsePrefix, subnetCount, type 
 import { formatPath, type Issue, type PathSeg } from './issues.js';
 import type { LinkKind, NodeKind } from './plan.js';
 import {
+  airNodeName,
   attNumber,
   bridgeNodeName,
   inferLinkKind,
@@ -79,6 +80,9 @@ export function checkTopology(file: TopologyFile): Issue[] {
     }
     if (kind === 'backhaul' && link.endpoints.length > 2 && kindOf(bridgeNodeName(i)) !== undefined) {
       add(['topology', 'nodes', bridgeNodeName(i)], `node name collides with the bridge namespace of shared segment ${formatPath(lp)}`);
+    }
+    if (kind === 'access' && file.settings.l2Move === 'bridge' && kindOf(airNodeName(i)) !== undefined) {
+      add(['topology', 'nodes', airNodeName(i)], `node name collides with the air namespace of access link ${formatPath(lp)} (settings.l2Move bridge)`);
     }
   });
 

@@ -52,6 +52,33 @@ export type PlanNode = z.infer<typeof PlanNode>;
 export const PlanEndpoint = z.object({ node: z.string(), iface: z.string() }).strict();
 export type PlanEndpoint = z.infer<typeof PlanEndpoint>;
 
+/** One port of an air bridge facing a MAG: the MAG's access interface for this MN and its veth peer on the bridge. */
+export const AirPort = z
+  .object({
+    mag: z.string(), // MAG node
+    iface: z.string().min(1).max(15), // its access interface (a PlanInterface of that node)
+    port: z.string().min(1).max(15), // the veth peer, a bridge port in the air namespace
+    ifindex: z.number().int().positive(), // the port's index (distinct from its peer's)
+  })
+  .strict();
+export type AirPort = z.infer<typeof AirPort>;
+
+/**
+ * An access link in l2Move bridge mode: a bridge alone in its namespace joins
+ * the MN's veth (port `mnPort`) and one veth per MAG the interface may be on
+ * (`ports`, ports[0] = the MAG the link starts on, up; the others admin down,
+ * so those MAGs see no carrier). A move toggles ports; nothing changes namespace.
+ */
+export const PlanAir = z
+  .object({
+    netns: z.string(), // pl<id>-air<k>
+    bridge: z.string(),
+    mnPort: z.object({ name: z.string().min(1).max(15), ifindex: z.number().int().positive() }).strict(),
+    ports: z.array(AirPort).min(1),
+  })
+  .strict();
+export type PlanAir = z.infer<typeof PlanAir>;
+
 export const PlanLink = z
   .object({
     id: z.string(), // stable, e.g. "l3"
@@ -59,6 +86,8 @@ export const PlanLink = z
     endpoints: z.array(PlanEndpoint).min(2), // 2 = veth pair; more = a bridge in its own namespace
     /** set when endpoints > 2: the namespace and bridge that join them */
     bridge: z.object({ netns: z.string(), name: z.string() }).strict().optional(),
+    /** access links in l2Move bridge mode (absent in netns mode and in plans written before it) */
+    air: PlanAir.optional(),
     subnet: z.string().optional(), // CIDR of the link, if it carries global addresses
     rate: z.string().optional(), // tc tbf rate, e.g. "100mbit"
     delayMs: z.number().nonnegative().optional(),
@@ -77,6 +106,8 @@ export const Plan = z
     pools: z.object({ backhaul: z.string(), hnp: z.string(), cn: z.string() }).strict(),
     nodes: z.array(PlanNode),
     links: z.array(PlanLink),
+    /** run-wide settings from the file; absent = plans written before settings existed (netns moves) */
+    settings: z.object({ l2Move: z.enum(['bridge', 'netns']) }).strict().optional(),
     /** the validated scenario timeline, as in the file (played by the scenario runner) */
     scenario: z.array(z.record(z.string(), z.unknown())),
   })

@@ -13,8 +13,8 @@ import {
 } from './addressing.js';
 import { checkTopology } from './checks.js';
 import { formatPath } from './issues.js';
-import { Plan, type NodeKind, type PlanInterface, type PlanLink, type PlanNode, type PlanRoute } from './plan.js';
-import { attNumber, bridgeNodeName, defaultMnId, magLma, resolveLinks } from './resolve.js';
+import { Plan, type AirPort, type NodeKind, type PlanInterface, type PlanLink, type PlanNode, type PlanRoute } from './plan.js';
+import { airNodeName, attNumber, bridgeNodeName, defaultMnId, magLma, resolveLinks } from './resolve.js';
 import { expandScenario, parseDuration } from './scenario.js';
 import type { TopologyFile } from './schema.js';
 
@@ -34,10 +34,23 @@ import type { TopologyFile } from './schema.js';
 // - interface indexes count up from 1000 over all interfaces, so no two veth
 //   ends share one (kernel.md: shared indexes delay carrier changes by ~1 s);
 //   other MACs are 02:70:6c + the 24-bit index.
+// - settings.l2Move bridge (the default): each access link also gets an air
+//   segment (PlanLink.air, namespace pl<run>-air<k>) and every MAG the MN
+//   interface can be on (where it starts, then each MAG a scenario move or
+//   attach sends it to) an access interface of its own: the planned name on
+//   the first MAG, the step's toIface (as scenario.ts computes it) or, if that
+//   MAG already holds that name, a free acc<k> on the others. These standby
+//   interfaces and the air ports are numbered after all link endpoints, so the
+//   indexes of the links themselves are the same in both modes.
 // Routes: on-link /64s come from the addresses; a MAG routes pools.cn and
 // pools.backhaul via its LMA (so MAGs reach the CNs and each other across
 // the LMA), a CN has a default route via the LMA at the far end of its first
 // core link. LMAs and MNs get no static routes (bindings and RAs add them).
+
+/** Names inside an air namespace: the bridge, the port facing the MN, port j facing a MAG (j from 1). */
+export const AIR_BRIDGE = 'br0';
+export const AIR_MN_PORT = 'mn';
+export const airPortName = (j: number) => `p${j}`;
 
 const MTU = { access: 1500, backhaul: 1600, core: 1600 } as const; // the tunnel adds 40 bytes
 
@@ -96,6 +109,34 @@ export function planTopology(file: TopologyFile, source: string, runId: string):
       mtu,
     };
   });
+
+  const steps = expandScenario(file).steps;
+  if (file.settings.l2Move === 'bridge') {
+    links.forEach((link, index) => {
+      if (link.kind !== 'access') return;
+      const mnEnd = link.endpoints.find((e) => kindOf(e.node) === 'mn');
+      const magEnd = link.endpoints.find((e) => kindOf(e.node) === 'mag');
+      if (!mnEnd || !magEnd) return;
+      const ref = `${mnEnd.node}:${mnEnd.iface}`;
+      const ports: Array<Omit<AirPort, 'ifindex'>> = [{ mag: magEnd.node, iface: magEnd.iface, port: airPortName(1) }];
+      for (const { action: a } of steps) {
+        if ((a.type !== 'move' && a.type !== 'attach') || a.iface !== ref || ports.some((p) => p.mag === a.to)) continue;
+        const held = ifaces.get(a.to)!;
+        const taken = new Set(held.map((i) => i.name));
+        let name = a.toIface;
+        for (let k = 1; taken.has(name); k++) name = `acc${k}`;
+        const ifindex = nextIndex++;
+        held.push({ name, ifindex, mac: ACCESS_MAC, mtu: link.mtu, addresses: [ACCESS_LINK_LOCAL], link: link.id });
+        ports.push({ mag: a.to, iface: name, port: airPortName(ports.length + 1) });
+      }
+      link.air = {
+        netns: nsName(runId, airNodeName(index)),
+        bridge: AIR_BRIDGE,
+        mnPort: { name: AIR_MN_PORT, ifindex: nextIndex++ },
+        ports: ports.map((p) => ({ ...p, ifindex: nextIndex++ })),
+      };
+    });
+  }
 
   /** The first link of `kind` joining a and b: a's interface on it and b's address there. */
   const between = (a: string, b: string, kind: PlanLink['kind']) => {
@@ -185,7 +226,8 @@ export function planTopology(file: TopologyFile, source: string, runId: string):
     pools: { backhaul: formatPrefix(pools.backhaul), hnp: formatPrefix(pools.hnp), cn: formatPrefix(pools.cn) },
     nodes: planNodes,
     links,
-    scenario: expandScenario(file).steps,
+    settings: { l2Move: file.settings.l2Move },
+    scenario: steps,
   });
 }
 

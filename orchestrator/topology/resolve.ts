@@ -21,6 +21,9 @@ export const linkId = (index: number) => `l${index + 1}`;
 /** A shared segment's bridge lives in namespace pl<run>-br-<link id>; no node may take that name. */
 export const bridgeNodeName = (index: number) => `br-${linkId(index)}`;
 
+/** An access link's air segment (l2Move bridge) lives in namespace pl<run>-air<k>, k = link number; no node may take that name. */
+export const airNodeName = (index: number) => `air${index + 1}`;
+
 /** mn-mag access, mag/lma-only backhaul, lma-cn core; null when the kinds make no sense together. */
 export function inferLinkKind(kinds: readonly NodeKind[]): LinkKind | null {
   const set = new Set(kinds);

@@ -220,6 +220,26 @@ export const Step = z
   .strict();
 export type Step = z.infer<typeof Step>;
 
+// --- settings ---------------------------------------------------------------
+/**
+ * How an MN interface changes MAG at run time:
+ * - bridge (default): every access link is an "air" segment, a bridge in its
+ *   own namespace with the MN's veth and one standby veth per MAG the
+ *   interface can reach; a move is four admin up/down lines (~1 ms);
+ * - netns: the MAG end of the MN's veth changes namespace (15-30 ms a move on
+ *   current kernels, but no extra namespace).
+ */
+export const L2Move = z.enum(['bridge', 'netns']);
+export type L2Move = z.infer<typeof L2Move>;
+export const Settings = z
+  .object({
+    l2Move: L2Move.default('bridge').describe(
+      'how an MN interface moves between MAGs: bridge (an air bridge per access link, standby ports, fast) or netns (the MAG end changes namespace, slow)',
+    ),
+  })
+  .strict()
+  .describe('run-wide settings');
+
 // --- the file ---------------------------------------------------------------
 export const TopologyFile = z
   .object({
@@ -235,6 +255,7 @@ export const TopologyFile = z
       })
       .strict(),
     pools: Pools.prefault({}),
+    settings: Settings.prefault({}),
     scenario: z.array(Step).default([]),
   })
   .strict()

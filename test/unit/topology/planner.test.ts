@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import ipaddr from 'ipaddr.js';
-import { loadTopology } from '../../../orchestrator/topology/load.js';
+import { loadTopology, parseTopology } from '../../../orchestrator/topology/load.js';
 import { Plan } from '../../../orchestrator/topology/plan.js';
 import { planTopology } from '../../../orchestrator/topology/planner.js';
 
@@ -102,6 +102,94 @@ describe('planner details', () => {
     expect(seg.bridge).toEqual({ netns: 'plr1-br-l1', name: 'br-l1' });
     expect(p.nodes.map((n) => n.netns)).not.toContain(seg.bridge!.netns);
     expect(p.links.find((l) => l.rate)?.rate).toBe('100mbit');
+  });
+
+  it('l2Move bridge: an air segment per access link, a standby interface per candidate MAG', () => {
+    const file = parseTopology(
+      `name: air
+topology:
+  nodes:
+    lma1: { kind: lma }
+    mag1: { kind: mag }
+    mag2: { kind: mag }
+    mag3: { kind: mag }
+    mag4: { kind: mag }
+    mn1: { kind: mn, interfaces: { wlan0: { att: "802.11" } } }
+    mn2: { kind: mn, interfaces: { wlan0: { att: "802.11" } } }
+  links:
+    - endpoints: ["mag1:eth0", "lma1:eth1"]
+    - endpoints: ["mag2:eth0", "lma1:eth2"]
+    - endpoints: ["mag3:eth0", "lma1:eth3"]
+    - endpoints: ["mag4:eth0", "lma1:eth4"]
+    - endpoints: ["mn1:wlan0", "mag1:acc0"]
+    - endpoints: ["mn2:wlan0", "mag4:acc0"]
+scenario:
+  - at: 1s
+    repeat: { count: 3, every: 1s }
+    action: { type: move, iface: "mn1:wlan0", to: [mag2, mag3, mag1] }
+  - at: 5s
+    action: { type: move, iface: "mn2:wlan0", to: mag2 }
+  - at: 6s
+    action: { type: move, iface: "mn2:wlan0", to: mag1, toIface: wl-mn2 }
+`,
+      'air.yaml',
+    );
+    const p = planTopology(file, 'air.yaml', 'h7p');
+    expect(p.settings).toEqual({ l2Move: 'bridge' });
+    const l5 = p.links.find((l) => l.id === 'l5')!;
+    expect(l5.air).toMatchObject({
+      netns: 'plh7p-air5',
+      bridge: 'br0',
+      mnPort: { name: 'mn' },
+      ports: [
+        { mag: 'mag1', iface: 'acc0', port: 'p1' },
+        { mag: 'mag2', iface: 'acc0', port: 'p2' },
+        { mag: 'mag3', iface: 'acc0', port: 'p3' },
+      ],
+    });
+    // mn2 goes to mag2 as acc0 (free there once mn1 left, for scenario.ts), but in bridge mode mn1's
+    // standby acc0 stays on mag2: a free acc<k>; then to mag1 under the name the step gives
+    expect(p.links.find((l) => l.id === 'l6')!.air?.ports.map((x) => `${x.mag}:${x.iface}`)).toEqual(['mag4:acc0', 'mag2:acc1', 'mag1:wl-mn2']);
+    const node = (n: string) => p.nodes.find((x) => x.name === n)!;
+    // standby interfaces are ordinary MAG interfaces on the access link: fixed MAC, fe80::1, MTU, sysctls
+    const acc1 = node('mag2').interfaces.find((i) => i.name === 'acc1')!;
+    expect(acc1).toMatchObject({ mac: '02:00:00:00:00:01', addresses: ['fe80::1/64'], mtu: 1500, link: 'l6' });
+    expect(node('mag2').sysctls['net.ipv6.conf.acc1.accept_dad']).toBe('0');
+    expect(node('mag2').interfaces.map((i) => i.name)).toEqual(['eth0', 'acc0', 'acc1']);
+    expect(node('mag1').interfaces.map((i) => i.name)).toEqual(['eth0', 'acc0', 'wl-mn2']);
+    // every index distinct: interfaces, air ports and MN ports
+    const idx = [
+      ...p.nodes.flatMap((n) => n.interfaces.map((i) => i.ifindex)),
+      ...p.links.flatMap((l) => (l.air ? [l.air.mnPort.ifindex, ...l.air.ports.map((x) => x.ifindex)] : [])),
+    ];
+    expect(new Set(idx).size).toBe(idx.length);
+    // the links' own endpoints keep the indexes they have in netns mode
+    const netns = planTopology({ ...file, settings: { l2Move: 'netns' } }, 'air.yaml', 'h7p');
+    expect(netns.links.every((l) => l.air === undefined)).toBe(true);
+    for (const n of netns.nodes) {
+      expect(node(n.name).interfaces.slice(0, n.interfaces.length)).toEqual(n.interfaces);
+    }
+    expect(Plan.safeParse(p).success).toBe(true);
+  });
+
+  it('refuses a node named like an air namespace', () => {
+    expect(() =>
+      parseTopology(
+        `name: t
+topology:
+  nodes:
+    lma1: { kind: lma }
+    mag1: { kind: mag }
+    mn1: { kind: mn, interfaces: { wlan0: { att: 802.11 } } }
+    air2: { kind: cn }
+  links:
+    - endpoints: ["mag1:eth0", "lma1:eth0"]
+    - endpoints: ["mn1:wlan0", "mag1:acc0"]
+    - endpoints: ["lma1:eth1", "air2:eth0"]
+`,
+        't.yaml',
+      ),
+    ).toThrow(/air2: node name collides with the air namespace/);
   });
 
   it('refuses a bad run id', () => {
