@@ -6,7 +6,7 @@ import type { Plan } from '../topology/plan.js';
 import { runIpBatch, runJob } from './batch.js';
 import { runLimited } from './exec.js';
 import { netemAvailable } from './netem.js';
-import { planScript, type BuildScript } from './script.js';
+import { bridgeNamespacesOf, planScript, type BuildScript } from './script.js';
 
 // Build a Plan's namespaces and links, and tear them down: one root batch,
 // then one job per namespace in parallel. A failure removes what was made.
@@ -65,9 +65,9 @@ export async function buildNetwork(plan: Plan, opts: BuildOptions = {}): Promise
   }
 }
 
-/** Namespaces (nodes and bridges) a plan makes. */
+/** Namespaces (nodes, shared bridges, air segments) a plan makes. */
 export function planNamespaces(plan: Plan): string[] {
-  return [...plan.nodes.map((n) => n.netns), ...plan.links.flatMap((l) => (l.bridge ? [l.bridge.netns] : []))];
+  return [...plan.nodes.map((n) => n.netns), ...bridgeNamespacesOf(plan)];
 }
 
 /** Delete namespaces in one batch; those already gone are skipped (idempotent). */

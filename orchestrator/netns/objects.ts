@@ -1,5 +1,5 @@
 import { badInput } from '../errors.js';
-import type { PlanInterface, PlanLink, PlanNode, PlanRoute } from '../topology/plan.js';
+import type { PlanAir, PlanInterface, PlanLink, PlanNode, PlanRoute } from '../topology/plan.js';
 
 // Kernel objects of a run as Mininet-style objects, but at batched speed:
 // constructors only keep their data; methods return `ip -batch` / `tc -batch`
@@ -63,6 +63,50 @@ export class Bridge {
   }
 }
 
+/**
+ * The air segment of an access link (l2Move bridge): a bridge alone in its
+ * namespace, the MN's veth on port mnPort, one veth per candidate MAG on the
+ * other ports. STP off and forward delay 0 so a port forwards the moment it is
+ * up; snooping off so ND multicast floods; no IPv6 on the bridge or its ports.
+ * Only the MN port and the port of the MAG the link starts on are up.
+ */
+export class AirSegment {
+  constructor(
+    readonly air: PlanAir,
+    readonly mtu: number,
+    /** the MN's interface, then each port's MAG interface, in air.ports order */
+    readonly mn: VethEnd,
+    readonly mags: VethEnd[],
+  ) {}
+  /** Root batch: the bridge and every veth, each end created in its namespace. */
+  createLines(): string[] {
+    const a = this.air;
+    const lines = [`link add name ${a.bridge} mtu ${this.mtu} netns ${a.netns} type bridge stp_state 0 forward_delay 0 mcast_snooping 0`];
+    lines.push(...new VethPair(this.mn, { netns: a.netns, name: a.mnPort.name, ifindex: a.mnPort.ifindex, mtu: this.mtu }).createLines());
+    a.ports.forEach((p, j) => {
+      const mag = this.mags[j];
+      if (!mag) throw badInput(`air segment ${a.netns}: no MAG interface for port ${p.port}`);
+      lines.push(...AirSegment.portPair(a.netns, p.port, p.ifindex, mag).createLines());
+    });
+    return lines;
+  }
+  /** Air namespace batch: addrgenmode none everywhere, ports enslaved, MN and first MAG port up. */
+  configLines(): string[] {
+    const a = this.air;
+    const lines = [`link set dev ${a.bridge} addrgenmode none`];
+    const port = (name: string, up: boolean) =>
+      lines.push(`link set dev ${name} addrgenmode none`, `link set dev ${name} master ${a.bridge}${up ? ' up' : ''}`);
+    port(a.mnPort.name, true);
+    a.ports.forEach((p, j) => port(p.port, j === 0));
+    lines.push(`link set dev ${a.bridge} up`);
+    return lines;
+  }
+  /** One MAG's standby veth: the MAG end (its access interface) and the bridge port. */
+  static portPair(netns: string, port: string, ifindex: number, mag: VethEnd): VethPair {
+    return new VethPair({ netns, name: port, ifindex, mtu: mag.mtu }, mag);
+  }
+}
+
 /** Address line; `replace` at run time so re-adding an address that survived is not an error. */
 export function addressLine(verb: 'add' | 'replace', cidr: string, dev: string, nodad: boolean): string {
   return `addr ${verb} ${cidr} dev ${dev}${nodad && isV6(cidr) ? ' nodad' : ''}`;
@@ -93,11 +137,19 @@ export function dadOff(node: PlanNode, iface: string): boolean {
   return v === undefined || Number(v) < 1;
 }
 
-/** A node's own configuration inside its namespace: lo, addresses, links up, routes. */
+/**
+ * A node's own configuration inside its namespace: lo, addresses, links up,
+ * routes. `noAutoLinkLocal`: interfaces that get no kernel-made link-local
+ * (addrgenmode none; MAG access interfaces carry only fe80::1, RFC 5213 6.8).
+ */
 export class NodeConfig {
-  constructor(readonly node: PlanNode) {}
+  constructor(
+    readonly node: PlanNode,
+    readonly noAutoLinkLocal: ReadonlySet<string> = new Set(),
+  ) {}
   configLines(): string[] {
     const lines = ['link set dev lo up'];
+    for (const i of this.node.interfaces) if (this.noAutoLinkLocal.has(i.name)) lines.push(`link set dev ${i.name} addrgenmode none`);
     for (const i of this.node.interfaces) {
       for (const a of i.addresses) lines.push(addressLine('add', a, i.name, dadOff(this.node, i.name)));
     }
@@ -146,6 +198,13 @@ export function parseRate(rate: string): number | null {
   if (mult === undefined) return null;
   const v = Number(m[1]) * mult;
   return v > 0 ? v : null;
+}
+
+/** MAG access interfaces of a node (addrgenmode none: only fe80::1 as link-local). */
+export function magAccessIfaces(node: PlanNode, links: PlanLink[]): Set<string> {
+  if (node.kind !== 'mag') return new Set();
+  const access = new Set(links.filter((l) => l.kind === 'access').map((l) => l.id));
+  return new Set(node.interfaces.filter((i) => access.has(i.link)).map((i) => i.name));
 }
 
 /** The two planned interfaces of a 2-endpoint link, resolved against the nodes. */

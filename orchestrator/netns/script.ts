@@ -1,6 +1,6 @@
 import { badInput } from '../errors.js';
 import type { Plan, PlanNode } from '../topology/plan.js';
-import { Bridge, Namespace, NodeConfig, Shaper, VethPair, linkEnds } from './objects.js';
+import { AirSegment, Bridge, Namespace, NodeConfig, Shaper, VethPair, linkEnds, magAccessIfaces, type VethEnd } from './objects.js';
 
 // Plan -> the exact text that builds it. Pure: no I/O, so it is unit-tested
 // line by line and the benchmark can run the same text bare.
@@ -19,6 +19,7 @@ export interface BuildScript {
   /** one job per namespace, run in parallel after the root batch */
   jobs: NsJob[];
   namespaces: string[]; // node namespaces
+  /** shared backhaul bridges, then the air segments of access links (l2Move bridge) */
   bridgeNamespaces: string[];
   /** `ip -force -batch` in the root namespace removing everything above */
   teardown: string[];
@@ -46,6 +47,11 @@ export function checkPlanAgainstKernel(plan: Plan, caps: KernelCaps): void {
   }
 }
 
+/** Namespaces holding only a bridge: shared backhaul segments, then air segments (l2Move bridge). */
+export function bridgeNamespacesOf(plan: Plan): string[] {
+  return [...plan.links.flatMap((l) => (l.bridge ? [l.bridge.netns] : [])), ...plan.links.flatMap((l) => (l.air ? [l.air.netns] : []))];
+}
+
 /** Bridge port names inside a bridge namespace: p0, p1, ... in endpoint order. */
 export const bridgePortName = (i: number) => `p${i}`;
 
@@ -61,15 +67,31 @@ export function planScript(plan: Plan, caps: KernelCaps): BuildScript {
   };
 
   const namespaces = plan.nodes.map((n) => n.netns);
-  const bridgeNamespaces = plan.links.flatMap((l) => (l.bridge ? [l.bridge.netns] : []));
+  const bridgeNamespaces = bridgeNamespacesOf(plan);
   for (const ns of [...namespaces, ...bridgeNamespaces]) root.push(...new Namespace(ns).addLines());
 
   // Bridge ports need indexes of their own, distinct from every planned one.
   let nextIndex = 1 + Math.max(0, ...plan.nodes.flatMap((n) => n.interfaces.map((i) => i.ifindex)));
-  const bridges: Bridge[] = [];
+  const bridges: Array<Bridge | AirSegment> = [];
+  const vethEnd = (e: { node: PlanNode; iface: PlanNode['interfaces'][number] }): VethEnd => ({
+    netns: e.node.netns,
+    name: e.iface.name,
+    ifindex: e.iface.ifindex,
+    mac: e.iface.mac,
+    mtu: e.iface.mtu,
+  });
   for (const link of plan.links) {
-    const ends = linkEnds(link, byNode);
-    if (ends.length === 2 && !link.bridge) {
+    let ends = linkEnds(link, byNode);
+    if (link.air) {
+      const air = link.air;
+      const mn = ends.find((e) => e.node.kind === 'mn');
+      if (!mn) throw badInput(`link ${link.id} has an air segment but no MN end`);
+      const mags = linkEnds({ ...link, endpoints: air.ports.map((p) => ({ node: p.mag, iface: p.iface })) }, byNode);
+      const seg = new AirSegment(air, link.mtu, vethEnd(mn), mags.map(vethEnd));
+      root.push(...seg.createLines());
+      bridges.push(seg);
+      ends = [mn, ...mags]; // shaping below applies to every MAG's standby interface too
+    } else if (ends.length === 2 && !link.bridge) {
       const [a, b] = ends as [(typeof ends)[0], (typeof ends)[0]];
       const pair = new VethPair(
         { netns: a.node.netns, name: a.iface.name, ifindex: a.iface.ifindex, mac: a.iface.mac, mtu: a.iface.mtu },
@@ -105,12 +127,12 @@ export function planScript(plan: Plan, caps: KernelCaps): BuildScript {
   }
 
   for (const node of plan.nodes) {
-    const cfg = new NodeConfig(node);
+    const cfg = new NodeConfig(node, magAccessIfaces(node, plan.links));
     const j = job(node.netns);
     j.sysctls.push(...cfg.sysctlWrites());
     j.ipLines.push(...cfg.configLines());
   }
-  for (const br of bridges) job(br.netns).ipLines.push(...br.configLines());
+  for (const br of bridges) job(br instanceof AirSegment ? br.air.netns : br.netns).ipLines.push(...br.configLines());
 
   const teardown = [...namespaces, ...bridgeNamespaces].flatMap((ns) => new Namespace(ns).delLines());
   // node namespaces first, in plan order, then bridges

@@ -5,6 +5,7 @@ import { ErrorCodes, PmipError } from '../errors.js';
 import { runPaths, runsRoot } from '../run/paths.js';
 import type { Plan } from '../topology/plan.js';
 import { planNamespaces } from './build.js';
+import { bridgeNamespacesOf } from './script.js';
 
 // runs/<id>/state.json: what a run made, so down and cleanup do not rely on
 // memory (containerlab's .state.clab.yaml). Plus a registry entry in
@@ -32,6 +33,7 @@ export const RunState = z
     owner: Owner,
     createdAt: z.string(),
     namespaces: z.array(z.string()),
+    /** namespaces holding only a bridge: shared backhaul segments and air segments of access links */
     bridgeNamespaces: z.array(z.string()),
     processes: z.array(ProcessRecord),
     cleanedAt: z.string().optional(),
@@ -95,7 +97,7 @@ export function writeState(state: RunState): void {
 /** Record a run about to be built: its state file and its registry entry. */
 export function recordRun(plan: Plan, owner: Owner = selfOwner(), root = runsRoot()): RunState {
   const nsAll = planNamespaces(plan);
-  const bridges = plan.links.flatMap((l) => (l.bridge ? [l.bridge.netns] : []));
+  const bridges = bridgeNamespacesOf(plan); // shared segments and air segments
   const state: RunState = {
     version: 1,
     runId: plan.runId,

@@ -4,7 +4,75 @@ import { batchError, firstFailure, jobScript } from '../../../orchestrator/netns
 import { bareBatches } from '../../../orchestrator/netns/bench-support.js';
 import { parseRate, routeLine } from '../../../orchestrator/netns/objects.js';
 import { planScript } from '../../../orchestrator/netns/script.js';
+import { parseTopology } from '../../../orchestrator/topology/load.js';
+import { planTopology } from '../../../orchestrator/topology/planner.js';
 import { hubPlan, makePlan } from '../../support/plans.js';
+
+const airTopology = (settings: string) => `name: air
+topology:
+  nodes:
+    lma1: { kind: lma }
+    mag1: { kind: mag }
+    mag2: { kind: mag }
+    mn1: { kind: mn, interfaces: { wlan0: { att: "802.11" } } }
+  links:
+    - endpoints: ["mag1:eth0", "lma1:eth1"]
+    - endpoints: ["mag2:eth0", "lma1:eth2"]
+    - endpoints: ["mn1:wlan0", "mag1:acc0"]
+      rate: 10mbit
+${settings}
+scenario:
+  - at: 1s
+    action: { type: move, iface: "mn1:wlan0", to: mag2 }
+`;
+const airPlan = (settings = '') => planTopology(parseTopology(airTopology(settings), 'air.yaml'), '/t/air.yaml', 'h7u');
+
+describe('planScript: air segments (l2Move bridge)', () => {
+  it('creates the air namespace, its bridge and one veth per candidate MAG in the root batch', () => {
+    const s = planScript(airPlan(), { netem: false });
+    expect(s.bridgeNamespaces).toEqual(['plh7u-air3']);
+    expect(s.root.filter((l) => l.includes('air3'))).toEqual([
+      'netns add plh7u-air3',
+      'link add name br0 mtu 1500 netns plh7u-air3 type bridge stp_state 0 forward_delay 0 mcast_snooping 0',
+      'link add name wlan0 index 1004 address 02:70:6c:00:03:ec mtu 1500 netns plh7u-mn1 type veth peer name mn index 1007 mtu 1500 netns plh7u-air3',
+      'link add name p1 index 1008 mtu 1500 netns plh7u-air3 type veth peer name acc0 index 1005 address 02:00:00:00:00:01 mtu 1500 netns plh7u-mag1',
+      'link add name p2 index 1009 mtu 1500 netns plh7u-air3 type veth peer name acc0 index 1006 address 02:00:00:00:00:01 mtu 1500 netns plh7u-mag2',
+    ]);
+    expect(s.teardown).toContain('netns del plh7u-air3');
+  });
+
+  it('configures the bridge without IPv6, MN and first MAG port up, the standby port down', () => {
+    const s = planScript(airPlan(), { netem: false });
+    expect(s.jobs.find((j) => j.netns === 'plh7u-air3')).toEqual({
+      netns: 'plh7u-air3',
+      sysctls: [],
+      ipLines: [
+        'link set dev br0 addrgenmode none',
+        'link set dev mn addrgenmode none',
+        'link set dev mn master br0 up',
+        'link set dev p1 addrgenmode none',
+        'link set dev p1 master br0 up',
+        'link set dev p2 addrgenmode none',
+        'link set dev p2 master br0',
+        'link set dev br0 up',
+      ],
+      tcLines: [],
+    });
+    const mag2 = s.jobs.find((j) => j.netns === 'plh7u-mag2')!;
+    expect(mag2.ipLines).toEqual(expect.arrayContaining(['link set dev acc0 addrgenmode none', 'addr add fe80::1/64 dev acc0 nodad', 'link set dev acc0 up']));
+    expect(mag2.sysctls).toEqual(expect.arrayContaining([['net/ipv6/conf/acc0/accept_dad', '0']]));
+    // a rated access link shapes every MAG's standby interface too
+    expect(mag2.tcLines).toEqual([expect.stringMatching(/^qdisc add dev acc0 root tbf rate 10mbit/)]);
+  });
+
+  it('netns mode: no air namespace, the plain veth of today', () => {
+    const s = planScript(airPlan('settings: { l2Move: netns }'), { netem: false });
+    expect(s.bridgeNamespaces).toEqual([]);
+    expect(s.root).toContain(
+      'link add name wlan0 index 1004 address 02:70:6c:00:03:ec mtu 1500 netns plh7u-mn1 type veth peer name acc0 index 1005 address 02:00:00:00:00:01 mtu 1500 netns plh7u-mag1',
+    );
+  });
+});
 
 describe('planScript', () => {
   it('creates every namespace, then each veth with both ends in place, named, indexed, with MAC and MTU', () => {
@@ -32,6 +100,7 @@ describe('planScript', () => {
       sysctls: [['net/ipv6/conf/all/forwarding', '1']],
       ipLines: [
         'link set dev lo up',
+        'link set dev acc1 addrgenmode none', // only fe80::1 as link-local on a MAG access interface
         'addr add 2001:db8:b:1::2/64 dev eth1 nodad',
         'addr add fe80::1/64 dev acc1 nodad',
         'link set dev eth1 up',
