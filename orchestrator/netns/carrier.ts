@@ -8,8 +8,24 @@ import type { IpShell } from './ip-shell.js';
 
 export type CarrierState = 'up' | 'down';
 
+/**
+ * A strict waiter saw a state other than the one it waited for (e.g. carrier
+ * up while waiting for down): the kernel folded a fast down/up into one event.
+ */
+export class CarrierFolded extends PmipError {
+  constructor(
+    readonly netns: string,
+    readonly iface: string,
+    readonly seen: CarrierState,
+  ) {
+    super(ErrorCodes.runtime, `${netns}: ${iface} reported carrier ${seen} where another state was expected (down/up folded)`);
+  }
+}
+
 interface Waiter {
   iface: string;
+  strict: boolean;
+  failed?: boolean;
   steps: CarrierState[]; // states to see in this order
   times: bigint[];
   resolve(times: bigint[]): void;
@@ -17,8 +33,9 @@ interface Waiter {
   timer: NodeJS.Timeout;
 }
 
-// "3001: wlan0@if3002: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu ..." (Deleted lines are ignored)
-const LINE_RE = /^\d+:\s+([^:@\s]+)(?:@\S+)?:\s+<([^>]*)>/;
+// "[2026-11-24T21:56:01.301584] 3001: wlan0@if3002: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu ..."
+// (-ts: when ip received it, microseconds; Deleted lines are ignored)
+const LINE_RE = /^(?:\[(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)\.(\d{6})\]\s*)?\d+:\s+([^:@\s]+)(?:@\S+)?:\s+<([^>]*)>/;
 
 export class CarrierWatch {
   private child: ChildProcessWithoutNullStreams | undefined;
@@ -26,13 +43,14 @@ export class CarrierWatch {
   private waiters: Waiter[] = [];
   private readonly last = new Map<string, { state: CarrierState; tNs: bigint }>();
   private seenLo: (() => void) | undefined;
+  private lastNs = 0n;
 
   constructor(readonly netns: string) {}
 
   /** Start the monitor and wait until it is subscribed (a no-op alias change on lo comes back as an event). */
   async start(shell: IpShell): Promise<void> {
     if (this.child) return;
-    const child = spawn('ip', ['-n', this.netns, '-o', 'monitor', 'link'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn('ip', ['-n', this.netns, '-o', '-ts', 'monitor', 'link'], { stdio: ['pipe', 'pipe', 'pipe'] });
     this.child = child;
     child.stdout.setEncoding('utf8');
     child.stdout.on('data', (d: string) => this.onData(d, process.hrtime.bigint()));
@@ -51,15 +69,17 @@ export class CarrierWatch {
    * Resolves with the monotonic times (ns) at which `iface` was seen in each
    * state of `steps`, in order (e.g. ['down', 'up'] for a move). Matching is
    * synchronous per event, so a down and an up in one read are both caught.
+   * strict: an event of that interface in another state than the next one
+   * expected rejects at once with CarrierFolded (instead of being skipped).
    */
-  waitFor(iface: string, steps: CarrierState[], timeoutMs = 3000): Promise<bigint[]> {
+  waitFor(iface: string, steps: CarrierState[], timeoutMs = 3000, opts: { strict?: boolean } = {}): Promise<bigint[]> {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.waiters = this.waiters.filter((w) => w !== waiter);
         const missing = steps.slice(waiter.times.length).join(' then ');
         reject(new PmipError(ErrorCodes.timeout, `${this.netns}: ${iface} did not report carrier ${missing} within ${timeoutMs} ms`));
       }, timeoutMs);
-      const waiter: Waiter = { iface, steps, times: [], resolve, reject, timer };
+      const waiter: Waiter = { iface, strict: opts.strict ?? false, steps, times: [], resolve, reject, timer };
       this.waiters.push(waiter);
     });
   }
@@ -75,27 +95,48 @@ export class CarrierWatch {
     this.child = undefined;
   }
 
-  private onData(chunk: string, tNs: bigint): void {
+  /**
+   * Events read together (a down and an up of a fast move often are) get the
+   * read time moved back by how much earlier ip received each, from its -ts
+   * stamps (microseconds), so their order shows in the times too.
+   */
+  private onData(chunk: string, tRead: bigint): void {
     const lines = (this.partial + chunk).split('\n');
     this.partial = lines.pop() ?? '';
-    for (const l of lines) {
+    const parsed = lines.flatMap((l) => {
       const m = LINE_RE.exec(l);
-      if (!m) continue;
-      const [, name = '', flags = ''] = m;
+      if (!m) return [];
+      const [, wall, usec, name = '', flags = ''] = m;
+      const us = wall && usec ? BigInt(Date.parse(wall)) * 1000n + BigInt(usec) : undefined;
+      return [{ name, flags, us }];
+    });
+    const lastUs = parsed.at(-1)?.us;
+    for (const { name, flags, us } of parsed) {
+      let tNs = us !== undefined && lastUs !== undefined && lastUs >= us ? tRead - (lastUs - us) * 1000n : tRead;
+      if (tNs < this.lastNs) tNs = this.lastNs; // never before an event already reported
+      this.lastNs = tNs;
       if (name === 'lo') this.seenLo?.();
       const set = flags.split(',');
       // LOWER_UP is the carrier; an admin-down interface has no carrier either
       const state: CarrierState = set.includes('LOWER_UP') && !set.includes('NO-CARRIER') ? 'up' : 'down';
       this.last.set(name, { state, tNs });
       for (const w of this.waiters) {
-        if (w.iface !== name || w.steps[w.times.length] !== state) continue;
+        if (w.iface !== name) continue;
+        if (w.steps[w.times.length] !== state) {
+          if (w.strict) {
+            clearTimeout(w.timer);
+            w.failed = true; // dropped below
+            w.reject(new CarrierFolded(this.netns, name, state));
+          }
+          continue;
+        }
         w.times.push(tNs);
         if (w.times.length === w.steps.length) {
           clearTimeout(w.timer);
           w.resolve(w.times);
         }
       }
-      this.waiters = this.waiters.filter((w) => w.times.length < w.steps.length);
+      this.waiters = this.waiters.filter((w) => !w.failed && w.times.length < w.steps.length);
     }
   }
 
