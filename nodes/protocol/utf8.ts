@@ -1,9 +1,10 @@
 // UTF-8 for NAI strings with an ASCII fast path (TextEncoder/TextDecoder cost
 // more than a short NAI itself). Decoding is fatal: invalid UTF-8 would not
-// survive a round trip through a JS string.
+// survive a round trip through a JS string. ignoreBOM keeps a leading EF BB BF
+// as U+FEFF; by default TextDecoder strips it, and the NAI would lose 3 octets.
 
 const encoder = new TextEncoder();
-const decoder = new TextDecoder('utf-8', { fatal: true });
+const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 export function utf8Length(s: string): number {
   let n = 0;
