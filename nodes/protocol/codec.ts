@@ -1,7 +1,7 @@
 // Whole messages: fixed header + message data (a message record) + options.
 
 import { layoutOptions, optionsEnd, readOptions, writeLaidOutOptions } from './framing.js';
-import { HEADER_LENGTH, readHeader, writeHeader } from './header.js';
+import { checkMhLength, HEADER_LENGTH, readHeader, writeHeader } from './header.js';
 import { IPPROTO_NONE } from './numbers.js';
 import { messageByKind, messageByType } from './registry.js';
 import { fail, ok } from './result.js';
@@ -44,6 +44,7 @@ export function encodeMessage(msg: Message): Uint8Array {
   const r = recordOf(msg);
   const bodyEnd = HEADER_LENGTH + r.length(msg);
   const total = layoutOptions(msg.options, bodyEnd);
+  checkMhLength(total); // before allocate: a view longer than the slab would throw an obscure RangeError
   const buf = allocate(total);
   writeHeader(buf, 0, total, r.type, msg);
   r.encode(msg, buf, HEADER_LENGTH);

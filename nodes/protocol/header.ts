@@ -19,6 +19,13 @@ export interface FixedHeader {
   checksum: number;
 }
 
+/** Throws (programmer error) unless the MH length is a multiple of 8 in 8..MAX_MH_LENGTH. */
+export function checkMhLength(totalLength: number): void {
+  if (totalLength % 8 !== 0 || totalLength < 8 || totalLength > MAX_MH_LENGTH) {
+    throw new RangeError(`MobilityHeader: length ${totalLength} is not a multiple of 8 in 8..${MAX_MH_LENGTH}`);
+  }
+}
+
 export function writeHeader(
   buf: Uint8Array,
   offset: number,
@@ -26,9 +33,7 @@ export function writeHeader(
   type: number,
   h: { payloadProto?: number | undefined; mhReserved?: number | undefined; checksum?: number | undefined },
 ): void {
-  if (totalLength % 8 !== 0 || totalLength < 8 || totalLength > MAX_MH_LENGTH) {
-    throw new RangeError(`MobilityHeader: length ${totalLength} is not a multiple of 8 in 8..${MAX_MH_LENGTH}`);
-  }
+  checkMhLength(totalLength);
   put8(buf, offset, h.payloadProto ?? IPPROTO_NONE, 'MobilityHeader.payloadProto');
   buf[offset + 1] = totalLength / 8 - 1;
   buf[offset + 2] = type;

@@ -73,15 +73,20 @@ export function writeSelector(v: Ts | TsRaw, buf: Uint8Array, offset: number): n
   }
   let flags = 0;
   let o = offset + 6;
+  const at: Partial<Record<Key, number>> = {};
   for (const [k, f, w] of FIELDS) {
     const x = v[k];
     if (x === undefined) continue;
     flags |= f;
+    at[k] = o;
     if (w === 16) writeIpv6(x as string, buf, o, `TrafficSelector.${k}`);
     else if (w === 2) put16(buf, o, x as number, `TrafficSelector.${k}`);
     else put8(buf, o, x as number, `TrafficSelector.${k}`);
     o += w;
   }
+  // decode refuses an empty range, so encode must not write one
+  const inverted = invertedRange(buf, at);
+  if (inverted !== undefined) throw new RangeError(`TrafficSelector.${inverted[0]}: range end below its start ${inverted[1]}`);
   buf[offset + 2] = flags >>> 8;
   buf[offset + 3] = flags & 0xff;
   put16(buf, offset + 4, checkInt(v.flagsReserved ?? 0, 0xffff, 'TrafficSelector.flagsReserved'), 'TrafficSelector.flagsReserved');
@@ -125,17 +130,26 @@ export function readSelector(buf: Uint8Array, offset: number, end: number): Deco
       return fail('bad-value', `TrafficSelector.${endKey}`, offset + 2, `end bound without ${startKey}`);
     }
   }
-  // numeric ranges must not be empty (start <= end); addresses compare as octets
-  for (const [endKey, startKey] of PAIRS) {
-    const e = at[endKey];
-    const s = at[startKey];
-    if (e === undefined || s === undefined) continue;
-    const w = e - s;
-    if (compare(buf, s, e, w) > 0) {
-      return fail('bad-value', `TrafficSelector.${endKey}`, e, `range end below its start ${startKey}`);
-    }
+  const inverted = invertedRange(buf, at);
+  if (inverted !== undefined) {
+    const [endKey, startKey] = inverted;
+    return fail('bad-value', `TrafficSelector.${endKey}`, at[endKey]!, `range end below its start ${startKey}`);
   }
   return ok(v, end - offset);
+}
+
+/**
+ * The first end bound below its start bound, given where each field sits in
+ * buf (ranges must not be empty; addresses compare as octets). A start and its
+ * end are adjacent in FIELDS, so the end's offset minus the start's is the width.
+ */
+function invertedRange(buf: Uint8Array, at: Partial<Record<Key, number>>): (typeof PAIRS)[number] | undefined {
+  for (const pair of PAIRS) {
+    const e = at[pair[0]];
+    const s = at[pair[1]];
+    if (e !== undefined && s !== undefined && compare(buf, s, e, e - s) > 0) return pair;
+  }
+  return undefined;
 }
 
 function compare(buf: Uint8Array, a: number, b: number, w: number): number {

@@ -145,6 +145,16 @@ describe('strict decode', () => {
     if (d.ok) expect(encodeMessage(d.value)).toEqual(b);
   });
 
+  test('an NAI starting with U+FEFF keeps its EF BB BF octets both ways', () => {
+    // TextDecoder strips a leading BOM unless told not to: decode gave 'a' and re-encode threw
+    const b = pbuWithRaw([8, 5, 1, 0xef, 0xbb, 0xbf, 0x61]);
+    const d = decodeMessage(b);
+    expect(d.ok && d.value.options[0]).toEqual({ kind: 'mnId', nai: '\ufeffa' });
+    if (d.ok) expect(encodeMessage(d.value)).toEqual(b);
+    const only = decodeMessage(pbuWithRaw([8, 4, 1, 0xef, 0xbb, 0xbf]));
+    expect(only.ok && only.value.options[0]).toEqual({ kind: 'mnId', nai: '\ufeff' });
+  });
+
   test('non-Uint8Array input is an error, not an exception', () => {
     expect(decodeMessage('nope' as unknown as Uint8Array).ok).toBe(false);
   });
@@ -157,5 +167,13 @@ describe('strict decode', () => {
     expect(() =>
       encodeMessage(pbu([{ kind: 'mnLinkLayerIdExt', ifp: 0, flags: { P: false }, identifier: '01' }])),
     ).toThrow(/plain form/);
+    // decode refuses an empty range, so encode must not write one
+    const ts = (sel: Record<string, unknown>) => pbu([{ kind: 'flowId', fid: 1, fidPri: 0, pro: 0, status: 0, subOptions: [{ kind: 'trafficSelector', ...sel }] }]);
+    expect(() => encodeMessage(ts({ dstPortStart: 10, dstPortEnd: 5 }))).toThrow(/TrafficSelector.dstPortEnd: range end below its start dstPortStart/);
+    expect(() => encodeMessage(ts({ srcStart: '2001:db8::2', srcEnd: '2001:db8::1' }))).toThrow(/TrafficSelector.srcEnd/);
+    expect(decodeMessage(encodeMessage(ts({ dstPortStart: 5, dstPortEnd: 5 }))).ok).toBe(true);
+    // over 2048 octets: the length message, not the slab's 'Invalid typed array length'
+    const big = pbu(Array.from({ length: 300 }, () => ({ kind: 'unknown' as const, type: 200, data: '00'.repeat(255) })));
+    expect(() => encodeMessage(big)).toThrow(/MobilityHeader: length \d+ is not a multiple of 8 in 8..2048/);
   });
 });
