@@ -80,6 +80,8 @@ export function readPcapng(bytes: Uint8Array): Parsed<Capture> {
     }
     const len = dv.getUint32(off + 4, le);
     if (len < 12 || len % 4 !== 0) return fail('bad-length', 'block.totalLength', off + 4, `${len}`);
+    // SHB: byte-order magic, versions and section length (16 octets) lie inside the block
+    if (type === BLOCK.shb && len < 28) return fail('bad-length', 'shb.totalLength', off + 4, `${len}, at least 28`);
     if (len > MAX_BLOCK) return fail('bad-length', 'block.totalLength', off + 4, `${len} exceeds ${MAX_BLOCK}`);
     if (off + len > bytes.length) return fail('truncated', 'block.body', off, `totalLength ${len}, ${bytes.length - off} bytes left`);
     if (dv.getUint32(off + len - 4, le) !== len) return fail('bad-length', 'block.trailingLength', off + len - 4, 'differs from the leading totalLength');

@@ -136,4 +136,14 @@ describe('pcapng', () => {
     expect(readCapture(bom)).toMatchObject({ ok: false, error: { code: 'bad-magic', field: 'shb.byteOrderMagic', offset: 8 } });
     for (let n = 0; n < file.length; n++) expect(() => readCapture(file.subarray(0, n))).not.toThrow();
   });
+
+  it('an SHB whose totalLength leaves out its own fields is bad-length', () => {
+    // totalLength 20: version and section length would be read from the next block
+    for (const le of [true, false]) {
+      const s = shb(le).slice(0, 20);
+      new DataView(s.buffer).setUint32(4, 20, le);
+      new DataView(s.buffer).setUint32(16, 20, le);
+      expect(readCapture(concat(s, idb(LinkType.ipv6, le)))).toMatchObject({ ok: false, error: { code: 'bad-length', field: 'shb.totalLength', offset: 4 } });
+    }
+  });
 });
