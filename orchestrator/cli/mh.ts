@@ -28,17 +28,18 @@ code unless --strict.`;
 
 /** Bytes from hex text; the error names the offending character's offset. */
 export function parseHex(text: string): Uint8Array {
-  const clean = text.trim().replace(/^0x/i, '');
+  // offsets in errors count from the start of `text`, leading blanks and 0x included
+  const start = /^\s*(?:0x)?/i.exec(text)![0].length;
   const digits: number[] = [];
-  for (let i = 0; i < clean.length; i++) {
-    const c = clean[i]!;
+  for (let i = start; i < text.length; i++) {
+    const c = text[i]!;
     if (c === ' ' || c === ':' || c === '\n' || c === '\t' || c === '\r') continue;
     const v = Number.parseInt(c, 16);
     if (Number.isNaN(v)) throw badInput(`bad hex: character ${JSON.stringify(c)} at offset ${i}`, 'give the MH as hex digits', { field: 'input', offset: i });
     digits.push(v);
   }
   if (digits.length === 0) throw badInput('bad hex: empty input', undefined, { field: 'input', offset: 0 });
-  if (digits.length % 2 !== 0) throw badInput('bad hex: odd number of hex digits', undefined, { field: 'input', offset: clean.length });
+  if (digits.length % 2 !== 0) throw badInput('bad hex: odd number of hex digits', undefined, { field: 'input', offset: text.length });
   const out = new Uint8Array(digits.length / 2);
   for (let i = 0; i < out.length; i++) out[i] = (digits[2 * i]! << 4) | digits[2 * i + 1]!;
   return out;
@@ -46,24 +47,44 @@ export function parseHex(text: string): Uint8Array {
 
 type DecodeLine = Record<string, unknown>;
 
+function readInputFile(file: string): Uint8Array {
+  try {
+    return new Uint8Array(readFileSync(file));
+  } catch (e) {
+    throw badInput(`cannot read ${file}: ${(e as Error).message}`); // a directory, no permission...
+  }
+}
+
 /** Decodes one MH; the codec takes the whole buffer as the MH, so trailing bytes are its bad-length error. */
 function decodeOne(mh: Uint8Array): { ok: true; message: unknown } | { ok: false; error: unknown } {
   const r = decodeMessage(mh);
   return r.ok ? { ok: true, message: r.value } : { ok: false, error: r.error };
 }
 
-function isoWithNs(ns: bigint): string {
-  const ms = ns / 1_000_000n;
-  const iso = new Date(Number(ms)).toISOString(); // ...sss Z
-  return `${iso.slice(0, -1)}${(ns % 1_000_000n).toString().padStart(6, '0')}Z`;
+/**
+ * ISO 8601 with nanoseconds, or undefined when Date cannot show the instant
+ * (a pcapng timestamp is 64 bits of ticks plus a 64-bit if_tsoffset, so it
+ * can lie far outside Date's +-8.64e15 ms, or before 1970).
+ */
+export function isoWithNs(ns: bigint): string | undefined {
+  let ms = ns / 1_000_000n;
+  let sub = ns % 1_000_000n;
+  if (sub < 0n) {
+    ms -= 1n; // floor, so the sub-millisecond part is never negative
+    sub += 1_000_000n;
+  }
+  const d = new Date(Number(ms));
+  if (Number.isNaN(d.getTime())) return undefined;
+  return `${d.toISOString().slice(0, -1)}${sub.toString().padStart(6, '0')}Z`;
 }
 
 function captureLine(p: MobilityPacket): DecodeLine {
   const src = ipv6Bytes(p.src);
   const dst = ipv6Bytes(p.dst);
+  const time = isoWithNs(p.timestampNs);
   const line: DecodeLine = {
     index: p.index,
-    time: isoWithNs(p.timestampNs),
+    ...(time === undefined ? {} : { time }),
     timestampNs: p.timestampNs.toString(),
     src: p.src,
     dst: p.dst,
@@ -79,7 +100,7 @@ function captureLine(p: MobilityPacket): DecodeLine {
 
 /** Lines for `mh decode`; throws PmipError (exit 2) on bad input. */
 export function decodeInput(arg: string, opts: { strict?: boolean } = {}): string[] {
-  const fromFile = existsSync(arg) ? new Uint8Array(readFileSync(arg)) : null;
+  const fromFile = existsSync(arg) ? readInputFile(arg) : null;
   if (fromFile && looksLikeCapture(fromFile)) {
     const x = extractMobilityHeaders(fromFile);
     if (!x.ok) throw badInput(`${arg}: not a readable capture: ${formatCaptureError(x.error)}`, undefined, { ...x.error });

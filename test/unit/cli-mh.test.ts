@@ -4,10 +4,11 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeInput, encodeJson, parseHex } from '../../orchestrator/cli/mh.js';
+import { decodeInput, encodeJson, isoWithNs, parseHex } from '../../orchestrator/cli/mh.js';
 import { PmipError } from '../../orchestrator/errors.js';
 import { buildMhPacket, LinkType, writePcap } from '../../orchestrator/pcap/index.js';
 import type { VectorFile } from '../fixtures/mh/generate.js';
+import { concat, epb, idb, shb } from './pcap/pcapng-builder.js';
 
 // The `mh` verb twice: its functions directly (fast, every vector), and the
 // built CLI for exit codes and stdout/stderr (built once in beforeAll).
@@ -35,6 +36,34 @@ describe('mh verb functions', () => {
 
   it('accepts hex with spaces, colons and 0x', () => {
     expect(Array.from(parseHex('0x3b:01 0d'))).toEqual([0x3b, 1, 0x0d]);
+  });
+
+  it('a bad hex character is reported at its offset in the text as given', () => {
+    expect(thrown(() => parseHex('  0x3b0g')).context).toMatchObject({ offset: 7 });
+    expect(thrown(() => parseHex('0x3b0g')).message).toMatch(/"g" at offset 5/);
+  });
+
+  it('an unreadable input path (a directory) is bad input, not a crash', () => {
+    expect(thrown(() => decodeInput(tmpdir())).exitCode).toBe(2);
+  });
+
+  it('time is ISO with ns, floors before 1970, and is left out beyond what Date can show', () => {
+    expect(isoWithNs(1_700_000_000_123_456_789n)).toBe('2023-11-14T22:13:20.123456789Z');
+    expect(isoWithNs(-1n)).toBe('1969-12-31T23:59:59.999999999Z');
+    expect(isoWithNs(10n ** 25n)).toBeUndefined(); // 1e19 ms, past Date's 8.64e15
+    // a pcapng EPB may carry any 64-bit tick count: that frame used to throw RangeError out of decodeInput
+    const dir = mkdtempSync(path.join(tmpdir(), 'pmiplab-climh-'));
+    try {
+      const v = VECTORS.vectors[0]!;
+      const data = buildMhPacket({ src: VECTORS.src, dst: VECTORS.dst, mh: Uint8Array.from(Buffer.from(v.hexWithChecksum, 'hex')), transport: 'raw' });
+      const file = path.join(dir, 'far.pcapng');
+      writeFileSync(file, concat(shb(true), idb(LinkType.raw, true), epb({ ticks: 0xffffffff_00000000n, data }, true)));
+      const [line] = decodeInput(file).map((l) => JSON.parse(l) as Record<string, unknown>);
+      expect(line).toMatchObject({ index: 0, timestampNs: String(0xffffffff_00000000n * 1000n), checksumOk: true });
+      expect(line).not.toHaveProperty('time');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('bad hex and undecodable bytes are bad input (exit 2) with field and offset', () => {
