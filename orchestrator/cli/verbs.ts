@@ -5,6 +5,7 @@ import { downCommand } from './down.js';
 import { execCommand } from './exec.js';
 import { inspectCommand } from './inspect.js';
 import { lsCommand } from './ls.js';
+import { linkCommand, moveCommand } from './move.js';
 import { upCommand } from './up.js';
 import { graphCommand } from './graph.js';
 import { mhCommand } from './mh.js';
@@ -19,6 +20,8 @@ export const verbs: Array<() => Command> = [
   inspectCommand,
   execCommand,
   captureCommand,
+  moveCommand,
+  linkCommand,
   validateCommand,
   graphCommand,
   cleanupCommand,

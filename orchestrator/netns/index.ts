@@ -3,7 +3,7 @@ export { buildNetwork, teardownNetwork, planNamespaces, listNetns, type BuildOpt
 export { netemAvailable } from './netem.js';
 export { planScript, checkPlanAgainstKernel, type BuildScript, type NsJob } from './script.js';
 export { IpShell, type IpResult } from './ip-shell.js';
-export { LinkController, type L2Event, type Attachment, type MoveRequest } from './links.js';
+export { LinkController, LinkSnapshot, type L2Event, type Attachment, type MoveRequest } from './links.js';
 export { CarrierWatch } from './carrier.js';
 export {
   recordRun,

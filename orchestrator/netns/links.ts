@@ -1,5 +1,6 @@
 import { ErrorCodes, PmipError, badInput } from '../errors.js';
-import type { AirPort, Plan, PlanAir, PlanInterface, PlanNode } from '../topology/plan.js';
+import { z } from 'zod';
+import { AirPort, PlanInterface, type Plan, type PlanAir, type PlanNode } from '../topology/plan.js';
 import { runJob } from './batch.js';
 import { CarrierFolded, CarrierWatch } from './carrier.js';
 import { IpShell } from './ip-shell.js';
@@ -54,6 +55,22 @@ export interface MoveRequest {
 }
 
 const key = (node: string, iface: string) => `${node}:${iface}`;
+
+/**
+ * Where every MN interface is, for a later process to carry on from (the CLI
+ * runs one move per process; runs/<id>/links.json holds this between them).
+ */
+export const LinkSnapshot = z
+  .object({
+    version: z.literal(1),
+    attachments: z.array(
+      z.object({ node: z.string(), iface: z.string(), mag: z.string(), peer: z.string(), up: z.boolean() }).strict(),
+    ),
+    /** bridge-mode standby ports made at run time (not in the plan) */
+    extraPorts: z.array(z.object({ node: z.string(), iface: z.string(), port: AirPort, planned: PlanInterface }).strict()),
+  })
+  .strict();
+export type LinkSnapshot = z.infer<typeof LinkSnapshot>;
 
 export class LinkController {
   private plan: Plan | undefined;
@@ -110,6 +127,46 @@ export class LinkController {
   }
 
   /** Where every tracked MN interface is attached now. */
+  snapshot(): LinkSnapshot {
+    const planned = new Set(this.plan?.links.flatMap((l) => l.air?.ports.map((p) => `${p.mag}:${p.iface}`) ?? []));
+    const extraPorts: LinkSnapshot['extraPorts'] = [];
+    for (const [k, air] of this.airs) {
+      const [node = '', iface = ''] = k.split(':');
+      for (const port of air.ports) {
+        const made = this.extra.get(port.mag)?.get(port.iface);
+        if (made && !planned.has(`${port.mag}:${port.iface}`)) extraPorts.push({ node, iface, port, planned: made });
+      }
+    }
+    return {
+      version: 1,
+      attachments: [...this.where.values()].map((a) => ({ node: a.node, iface: a.iface, mag: a.mag, peer: a.peer, up: a.up })),
+      extraPorts,
+    };
+  }
+
+  /** After open(): take up where an earlier controller (another process) left the interfaces. */
+  restore(snap: LinkSnapshot): void {
+    for (const x of snap.extraPorts) {
+      const air = this.airs.get(key(x.node, x.iface));
+      if (!air || air.ports.some((p) => p.port === x.port.port)) continue;
+      air.ports.push(x.port);
+      (this.extra.get(x.port.mag) ?? this.extra.set(x.port.mag, new Map()).get(x.port.mag)!).set(x.port.iface, x.planned);
+      this.nextIndex = Math.max(this.nextIndex, x.port.ifindex + 1, x.planned.ifindex + 1);
+    }
+    for (const s of snap.attachments) {
+      const att = this.where.get(key(s.node, s.iface));
+      if (!att) continue;
+      const air = this.airs.get(key(s.node, s.iface));
+      const port = air?.ports.find((p) => p.mag === s.mag && p.iface === s.peer);
+      if (port) this.attachTo(att, port, this.nodeOf(s.mag));
+      else {
+        att.mag = s.mag;
+        att.peer = s.peer;
+      }
+      att.up = s.up;
+    }
+  }
+
   attachments(): Attachment[] {
     return [...this.where.values()].map((a) => ({ ...a }));
   }
@@ -123,7 +180,7 @@ export class LinkController {
     const tStart = process.hrtime.bigint();
     const att = this.tracked(req.node, req.iface);
     const dst = this.nodeOf(req.to);
-    if (dst.kind === 'mn') throw badInput(`cannot move ${req.node}:${req.iface} to ${req.to}: it is an MN`);
+    if (dst.kind !== 'mag') throw badInput(`cannot move ${req.node}:${req.iface} to ${req.to}: it is a${dst.kind === 'lma' ? 'n' : ''} ${dst.kind.toUpperCase()}, not a MAG`);
     if (req.to === att.mag) throw badInput(`${req.node}:${req.iface} is already attached to ${req.to}`);
     const air = this.airs.get(key(req.node, req.iface));
     if (air) return this.moveAir(req, att, air, dst, tStart);

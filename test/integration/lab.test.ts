@@ -19,7 +19,7 @@ const repo = path.resolve(import.meta.dirname, '..', '..');
 const cli = path.join(repo, 'dist', 'orchestrator', 'cli', 'main.js');
 const runsDir = mkdtempSync(path.join(os.tmpdir(), 'pmiplab-lab-test-'));
 const env = { ...process.env, PMIPLAB_RUNS_DIR: runsDir, CI: 'true' };
-const IDS = ['t5a', 't5b', 't5c', 't5k', 't5s', 't5x', 't5p'];
+const IDS = ['t5a', 't5b', 't5c', 't5k', 't5s', 't5x', 't5p', 't5m', 't5n'];
 
 const pmiplab = (...args: string[]): SpawnSyncReturns<string> =>
   spawnSync('node', [cli, ...args], { cwd: repo, env, encoding: 'utf8', timeout: 90_000 });
@@ -180,5 +180,39 @@ describe.skipIf(!root)('lab: up, use, down through the CLI', () => {
     const t = spawnSync('tshark', ['-r', pcap, '-Y', 'icmpv6.type == 128', '-T', 'fields', '-e', 'ipv6.dst'], { encoding: 'utf8' });
     expect(t.status, t.stderr).toBe(0);
     expect(t.stdout.trim().split('\n')).toEqual(['2001:db8:c:3::1', '2001:db8:c:3::1', '2001:db8:c:3::1']);
+  });
+
+  it.each([
+    ['bridge', 't5m'],
+    ['netns', 't5n'],
+  ])('moves the MN interface between MAGs from the CLI, one process per move (l2Move %s)', (mode, id) => {
+    const file = path.join(runsDir, `basic-${mode}.yaml`);
+    writeFileSync(file, `${readFileSync(path.join(repo, 'topologies/handover-basic.yaml'), 'utf8')}\nsettings: { l2Move: ${mode} }\n`);
+    expect(pmiplab('up', file, '--id', id, '--network-only').status).toBe(0);
+    const carrier = (ns: string) => spawnSync('ip', ['-n', ns, '-o', 'link', 'show'], { encoding: 'utf8' }).stdout;
+    for (const [to, from] of [['mag2', 'mag1'], ['mag1', 'mag2'], ['mag2', 'mag1']] as const) {
+      const r = pmiplab('move', id, 'mn1:wlan0', to, '--json');
+      expect(r.status, show(r)).toBe(0);
+      const ev = JSON.parse(r.stdout) as { from: string; to: string; tStartNs: string; tDownNs: string; tUpNs: string };
+      expect([ev.from, ev.to]).toEqual([from, to]);
+      expect(BigInt(ev.tDownNs)).toBeGreaterThanOrEqual(BigInt(ev.tStartNs));
+      expect(BigInt(ev.tUpNs)).toBeGreaterThan(BigInt(ev.tDownNs));
+      // the new MAG answers on the MN's link; the old one has lost its carrier there
+      // -w: after carrier returns the MN re-runs DAD on its link-local address (about 1 s)
+      const ping = pmiplab('exec', id, 'mn1', '--', 'ping', '-6', '-c', '1', '-w', '5', 'fe80::1%wlan0');
+      expect(ping.status, show(ping)).toBe(0);
+      expect(carrier(`pl${id}-${to}`)).toMatch(/acc\d+[^\n]*LOWER_UP/);
+      expect(carrier(`pl${id}-${from}`)).not.toMatch(/acc\d+[^\n]*LOWER_UP/);
+    }
+    const down = pmiplab('link', id, 'mn1:wlan0', 'down');
+    expect(down.stdout).toMatch(/mn1:wlan0 down on mag2: carrier down at \+[\d.]+ ms/);
+    expect(carrier(`pl${id}-mn1`)).toMatch(/wlan0[^\n]*NO-CARRIER/);
+    expect(pmiplab('link', id, 'mn1:wlan0', 'up').status).toBe(0);
+    expect(carrier(`pl${id}-mn1`)).toMatch(/wlan0[^\n]*LOWER_UP/);
+    const bad = pmiplab('move', id, 'mn1:wlan0', 'cn1');
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/cn1: it is a CN, not a MAG/);
+    expect(pmiplab('down', id).status).toBe(0);
+    expectGone(id);
   });
 });

@@ -1,0 +1,57 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { ErrorCodes, PmipError } from '../errors.js';
+import { LinkController, LinkSnapshot, readState, type L2Event } from '../netns/index.js';
+import { runPaths, runsRoot } from '../run/paths.js';
+import { readPlanFile } from '../topology/plan.js';
+
+// L2 events on a running run from a short-lived process (the CLI): the link
+// controller starts from where the last one left the interfaces
+// (runs/<id>/links.json) and saves where it leaves them.
+
+export type L2Action = { type: 'move'; to: string; toIface?: string } | { type: 'down' } | { type: 'up' };
+
+function loadSnapshot(file: string): LinkSnapshot | null {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    return null; // no move yet: the plan's attachments hold
+  }
+  const r = LinkSnapshot.safeParse(JSON.parse(text));
+  if (!r.success) throw new PmipError(ErrorCodes.runtime, `${file} is not a link snapshot: ${r.error.issues[0]?.message ?? ''}`);
+  return r.data;
+}
+
+export async function l2Event(id: string, node: string, iface: string, action: L2Action, root = runsRoot()): Promise<L2Event> {
+  const state = readState(id, root);
+  if (!state || state.cleanedAt) throw new PmipError(ErrorCodes.badInput, `run '${id}' is not up`, 'pmiplab ls lists the runs');
+  const paths = runPaths(id, state.runsDir);
+  const plan = readPlanFile(paths.plan);
+  const snapFile = path.join(paths.dir, 'links.json');
+  const links = new LinkController();
+  try {
+    await links.open(plan);
+    const snap = loadSnapshot(snapFile);
+    if (snap) links.restore(snap);
+    if (!links.attachment(node, iface)) {
+      throw new PmipError(ErrorCodes.badInput, `${node}:${iface} is not an MN interface on an access link of run ${id}`);
+    }
+    const ev =
+      action.type === 'move'
+        ? await links.move({ node, iface, to: action.to, ...(action.toIface ? { toIface: action.toIface } : {}) })
+        : action.type === 'down'
+          ? await links.down(node, iface)
+          : await links.up(node, iface);
+    writeFileSync(snapFile, `${JSON.stringify(links.snapshot(), null, 2)}\n`);
+    return ev;
+  } finally {
+    await links.close();
+  }
+}
+
+/** Milliseconds from the start of an event to a timestamp of it ('-' when the event has none). */
+export function sinceStart(ev: L2Event, t: string): string {
+  const dt = BigInt(t) - BigInt(ev.tStartNs);
+  return dt > 0n ? (Number(dt) / 1e6).toFixed(2) : '-';
+}
