@@ -39,7 +39,12 @@ export function messageLength(msg: Message): number {
   return optionsEnd(msg.options, HEADER_LENGTH + r.length(msg));
 }
 
-/** Encode a message; the checksum field is msg.checksum ?? 0 (see withChecksum). */
+/**
+ * Encode a message; the checksum field is msg.checksum ?? 0 (see withChecksum).
+ * The result is a view into a pooled block (as Buffer.allocUnsafe's pool):
+ * its bytes are its own, but `.buffer` is shared, so use byteOffset/byteLength
+ * (or copy) before handing the ArrayBuffer itself to anything.
+ */
 export function encodeMessage(msg: Message): Uint8Array {
   const r = recordOf(msg);
   const bodyEnd = HEADER_LENGTH + r.length(msg);

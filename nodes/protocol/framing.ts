@@ -104,12 +104,6 @@ export function writeLaidOutOptions(options: readonly MobilityOption[], buf: Uin
   return pos + tailPad;
 }
 
-/** Write the options at mhStart+pos ... ; returns the end position (relative to mhStart). */
-export function writeOptions(options: readonly MobilityOption[], buf: Uint8Array, mhStart: number, pos: number): number {
-  layoutOptions(options, pos);
-  return writeLaidOutOptions(options, buf, mhStart, pos);
-}
-
 /** Read options in buf[start, end) of an MH beginning at mhStart. */
 export function readOptions(buf: Uint8Array, mhStart: number, start: number, end: number): Decoded<MobilityOption[]> {
   const out: MobilityOption[] = [];

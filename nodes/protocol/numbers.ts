@@ -54,12 +54,6 @@ export const OPT = {
   primaryHoa: 101, // TBD seed 003
 };
 
-/** Alignment requirement xn+y of an option, counted from the start of the MH (RFC 6275 6.2). */
-export interface Alignment {
-  readonly x: number;
-  readonly y: number;
-}
-
 /** FID option Status values (RFC 6089 4.2). */
 export const FID_STATUS = {
   success: 0,

@@ -40,10 +40,3 @@ export const padN: OptionRecord<OptionOf<'padN'>> = {
     return ok({ kind: 'padN', data: toHex(buf, offset + 2, offset + 2 + len) }, 2 + len);
   },
 };
-
-/** Shortest pad sequence of n octets: Pad1 for 1, one PadN otherwise. */
-export function padOptions(n: number): Array<OptionOf<'pad1'> | OptionOf<'padN'>> {
-  if (n === 0) return [];
-  if (n === 1) return [{ kind: 'pad1' }];
-  return [{ kind: 'padN', data: '00'.repeat(n - 2) }];
-}

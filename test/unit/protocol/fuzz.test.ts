@@ -28,7 +28,7 @@ test('fuzz decode with 100,000+ random and mutated buffers', () => {
     .map((m) => encodeMessage(m));
   const types = messageRecords.map((m) => m.type);
   const N = 120_000;
-  let exceptions = 0;
+  const failures: string[] = []; // a throw or an untyped result, with the buffer that caused it
   let okCount = 0;
   const start = performance.now();
   for (let i = 0; i < N; i++) {
@@ -73,11 +73,10 @@ test('fuzz decode with 100,000+ random and mutated buffers', () => {
         }
       }
     } catch (e) {
-      exceptions++;
-      throw new Error(`seed ${seed}, buffer ${Buffer.from(b).toString('hex')}: ${String(e)}`);
+      failures.push(`buffer ${Buffer.from(b).toString('hex')}: ${String(e)}`);
     }
   }
   const ms = performance.now() - start;
-  console.log(`fuzz: ${N} buffers, ${exceptions} exceptions, ${okCount} decoded ok (seed ${seed}, ${ms.toFixed(0)} ms)`);
-  expect(exceptions).toBe(0);
+  console.log(`fuzz: ${N} buffers, ${failures.length} exceptions, ${okCount} decoded ok (seed ${seed}, ${ms.toFixed(0)} ms)`);
+  expect(failures.slice(0, 5), `seed ${seed}`).toEqual([]);
 });
