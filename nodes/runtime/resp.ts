@@ -1,5 +1,5 @@
+import { createRequire } from 'node:module';
 import net from 'node:net';
-import tls from 'node:tls';
 import type { RedisTarget } from './redis-url.js';
 
 // A minimal Redis client (RESP2): one socket, commands pipelined in order,
@@ -73,6 +73,10 @@ function encode(args: ReadonlyArray<string | number>): string {
   return out;
 }
 
+// node:tls (and node:crypto under it) costs every node ~10 ms of start-up
+// CPU; only rediss:// needs it, so it is loaded on first use.
+const loadTls = () => createRequire(import.meta.url)('node:tls') as typeof import('node:tls');
+
 export class RespConnection {
   private buf: Buffer = Buffer.alloc(0);
   private readonly pending: Pending[] = [];
@@ -80,9 +84,12 @@ export class RespConnection {
   private readonly endListeners: Array<(err: Error) => void> = [];
   readonly ready: Promise<void>;
 
-  private constructor(private readonly socket: net.Socket) {
+  private constructor(
+    private readonly socket: net.Socket,
+    connectEvent: 'connect' | 'secureConnect' = 'connect',
+  ) {
     this.ready = new Promise((resolve, reject) => {
-      socket.once(socket instanceof tls.TLSSocket ? 'secureConnect' : 'connect', () => resolve());
+      socket.once(connectEvent, () => resolve());
       socket.once('error', reject);
     });
     this.ready.catch(() => {});
@@ -101,8 +108,10 @@ export class RespConnection {
     const u = new URL(target.url);
     const port = Number(u.port || 6379);
     const host = u.hostname.replace(/^\[|\]$/g, '') || 'localhost';
-    const socket = u.protocol === 'rediss:' ? tls.connect({ host, port, servername: host }) : net.createConnection({ host, port });
-    const conn = new RespConnection(socket);
+    const conn =
+      u.protocol === 'rediss:'
+        ? new RespConnection(loadTls().connect({ host, port, servername: host }), 'secureConnect')
+        : new RespConnection(net.createConnection({ host, port }));
     const pass = decodeURIComponent(u.password);
     const user = decodeURIComponent(u.username);
     if (pass) void conn.call('AUTH', ...(user ? [user] : []), pass).catch(() => {});
