@@ -40,7 +40,7 @@ export function parseNodeArgs(argv: readonly string[]): ParsedArgs {
   } catch (err) {
     return { ok: false, message: (err as Error).message };
   }
-  const r = NodeArgs.safeParse(values);
+  const r = NodeArgs.safeParse(values, { jitless: true });
   if (r.success) return { ok: true, args: r.data };
   const message = r.error.issues.map((i) => `--${i.path.join('.') || '?'}: ${i.message}`).join('\n');
   return { ok: false, message };

@@ -11,7 +11,7 @@ export function loadOwnPlan(file: string, node: string, kind: string, runId: str
   } catch (err) {
     throw new Error(`plan ${file}: ${(err as Error).message}`);
   }
-  const r = Plan.safeParse(raw);
+  const r = Plan.safeParse(raw, { jitless: true });
   if (!r.success) {
     const issues = r.error.issues.slice(0, 5).map((i) => `${i.path.join('.')}: ${i.message}`);
     throw new Error(`plan ${file} is not a valid Plan:\n${issues.join('\n')}`);
