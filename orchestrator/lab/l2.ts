@@ -1,5 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { Bus } from '../../nodes/runtime/bus.js';
 import { ErrorCodes, PmipError } from '../errors.js';
 import { LinkController, LinkSnapshot, readState, type L2Event } from '../netns/index.js';
 import { runPaths, runsRoot } from '../run/paths.js';
@@ -44,9 +45,24 @@ export async function l2Event(id: string, node: string, iface: string, action: L
           ? await links.down(node, iface)
           : await links.up(node, iface);
     writeFileSync(snapFile, `${JSON.stringify(links.snapshot(), null, 2)}\n`);
+    if (state.redisUrl) await publish(state.redisUrl, id, ev);
     return ev;
   } finally {
     await links.close();
+  }
+}
+
+/** Put the event on the run's event stream, next to the nodes' own (a best effort: the move happened either way). */
+async function publish(url: string, id: string, ev: L2Event): Promise<void> {
+  try {
+    const bus = await Bus.connect(url, id, 'orchestrator');
+    try {
+      await bus.emit(ev.type, ev);
+    } finally {
+      await bus.close();
+    }
+  } catch {
+    // no bus (network-only run, or Redis gone)
   }
 }
 

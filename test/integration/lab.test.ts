@@ -188,7 +188,8 @@ describe.skipIf(!root)('lab: up, use, down through the CLI', () => {
   ])('moves the MN interface between MAGs from the CLI, one process per move (l2Move %s)', (mode, id) => {
     const file = path.join(runsDir, `basic-${mode}.yaml`);
     writeFileSync(file, `${readFileSync(path.join(repo, 'topologies/handover-basic.yaml'), 'utf8')}\nsettings: { l2Move: ${mode} }\n`);
-    expect(pmiplab('up', file, '--id', id, '--network-only').status).toBe(0);
+    // bridge: a full run (its moves also go on the bus); netns: network only
+    expect(pmiplab('up', file, '--id', id, ...(mode === 'netns' ? ['--network-only'] : [])).status).toBe(0);
     const carrier = (ns: string) => spawnSync('ip', ['-n', ns, '-o', 'link', 'show'], { encoding: 'utf8' }).stdout;
     for (const [to, from] of [['mag2', 'mag1'], ['mag1', 'mag2'], ['mag2', 'mag1']] as const) {
       const r = pmiplab('move', id, 'mn1:wlan0', to, '--json');
@@ -209,6 +210,11 @@ describe.skipIf(!root)('lab: up, use, down through the CLI', () => {
     expect(carrier(`pl${id}-mn1`)).toMatch(/wlan0[^\n]*NO-CARRIER/);
     expect(pmiplab('link', id, 'mn1:wlan0', 'up').status).toBe(0);
     expect(carrier(`pl${id}-mn1`)).toMatch(/wlan0[^\n]*LOWER_UP/);
+    if (mode === 'bridge') {
+      const sock = path.join(runsDir, id, 'redis.sock');
+      const x = spawnSync('redis-cli', ['-s', sock, 'XRANGE', `pmiplab:${id}:events`, '-', '+'], { encoding: 'utf8' });
+      expect(x.stdout.match(/^l2-move$/gm)).toHaveLength(3);
+    }
     const bad = pmiplab('move', id, 'mn1:wlan0', 'cn1');
     expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(/cn1: it is a CN, not a MAG/);
