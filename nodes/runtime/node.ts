@@ -121,7 +121,10 @@ export async function runNode(args: NodeArgs, exit: (code: number) => never): Pr
 /** The launcher gives each node a pipe as stdin: EOF means the orchestrator died. */
 function watchParent(onGone: () => void): void {
   try {
-    if (!fstatSync(0).isFIFO()) return; // started by hand from a terminal
+    // Node's child_process hands out a socketpair for 'pipe', a shell a FIFO;
+    // a terminal or /dev/null (a detached run) means nobody to watch
+    const st = fstatSync(0);
+    if (!st.isFIFO() && !st.isSocket()) return;
   } catch {
     return;
   }

@@ -19,7 +19,7 @@ const repo = path.resolve(import.meta.dirname, '..', '..');
 const cli = path.join(repo, 'dist', 'orchestrator', 'cli', 'main.js');
 const runsDir = mkdtempSync(path.join(os.tmpdir(), 'pmiplab-lab-test-'));
 const env = { ...process.env, PMIPLAB_RUNS_DIR: runsDir, CI: 'true' };
-const IDS = ['t5a', 't5b', 't5c', 't5k', 't5s', 't5x', 't5p', 't5m', 't5n'];
+const IDS = ['t5a', 't5b', 't5c', 't5k', 't5s', 't5x', 't5p', 't5m', 't5n', 't5e'];
 
 const pmiplab = (...args: string[]): SpawnSyncReturns<string> =>
   spawnSync('node', [cli, ...args], { cwd: repo, env, encoding: 'utf8', timeout: 90_000 });
@@ -111,11 +111,11 @@ describe.skipIf(!root)('lab: up, use, down through the CLI', () => {
   });
 
   it('after kill -9 of the orchestrator mid bring-up, cleanup removes everything', async () => {
-    const file = path.join(runsDir, 'scale60.yaml');
-    writeFileSync(file, scaleTopology(60));
+    const file = path.join(runsDir, 'scale120.yaml');
+    writeFileSync(file, scaleTopology(120));
     const c = spawn('node', [cli, 'up', file, '--id', 't5k'], { cwd: repo, env, stdio: 'ignore' });
     // wait until the run has made namespaces and started some processes
-    for (let i = 0; i < 400 && !(ours('t5k').length > 0 && tagged('t5k').length > 2); i++) await sleep(10);
+    for (let i = 0; i < 2000 && !(ours('t5k').length > 0 && tagged('t5k').length > 2); i++) await sleep(5);
     expect(ours('t5k').length).toBeGreaterThan(0);
     c.kill('SIGKILL');
     await new Promise((r) => c.on('exit', r));
@@ -129,12 +129,13 @@ describe.skipIf(!root)('lab: up, use, down through the CLI', () => {
   });
 
   it('SIGTERM during bring-up tears the run down and exits 143', async () => {
-    const file = path.join(runsDir, 'scale30.yaml');
-    writeFileSync(file, scaleTopology(30));
+    // big enough that bring-up is still going when the signal comes
+    const file = path.join(runsDir, 'scale120.yaml');
+    writeFileSync(file, scaleTopology(120));
     const c = spawn('node', [cli, 'up', file, '--id', 't5s'], { cwd: repo, env, stdio: ['ignore', 'ignore', 'pipe'] });
     let err = '';
     c.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    for (let i = 0; i < 400 && !(tagged('t5s').length > 2); i++) await sleep(10);
+    for (let i = 0; i < 2000 && !(tagged('t5s').length > 2); i++) await sleep(5);
     c.kill('SIGTERM');
     const code = await new Promise<number | null>((r) => c.on('exit', (x) => r(x)));
     expect(code, err).toBe(143);
@@ -220,5 +221,25 @@ describe.skipIf(!root)('lab: up, use, down through the CLI', () => {
     expect(bad.stderr).toMatch(/cn1: it is a CN, not a MAG/);
     expect(pmiplab('down', id).status).toBe(0);
     expectGone(id);
+  });
+
+  it('nodes of an attached run stop by themselves when their orchestrator is killed', async () => {
+    // an attached run (as `run` and the benchmarks use): labUp without detach, in a child we kill -9
+    const script = `
+      const { labUp } = await import(${JSON.stringify(path.join(repo, 'dist/orchestrator/lab/lab.js'))});
+      const { silentProgress } = await import(${JSON.stringify(path.join(repo, 'dist/orchestrator/cli/progress.js'))});
+      await labUp('topologies/handover-basic.yaml', { id: 't5e', progress: silentProgress });
+      console.log('ready');
+      setInterval(() => {}, 1000);`;
+    const c = spawn('node', ['--input-type=module', '-e', script], { cwd: repo, env, stdio: ['ignore', 'pipe', 'inherit'] });
+    await new Promise<void>((resolve) => c.stdout.on('data', (d: Buffer) => d.toString().includes('ready') && resolve()));
+    const nodesLeft = () => tagged('t5e').filter((l) => /nodes\/runtime\//.test(l));
+    expect(nodesLeft()).toHaveLength(5);
+    c.kill('SIGKILL');
+    for (let i = 0; i < 100 && nodesLeft().length; i++) await sleep(50);
+    expect(nodesLeft()).toEqual([]); // they saw stdin close and stopped cleanly
+    expect(ours('t5e').length).toBeGreaterThan(0); // the rest is cleanup's job
+    expect(pmiplab('cleanup').stdout).toContain('run t5e');
+    expectGone('t5e');
   });
 });
