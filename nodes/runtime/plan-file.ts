@@ -1,22 +1,10 @@
-import { readFileSync } from 'node:fs';
-import { Plan, type PlanNode } from '../../orchestrator/topology/plan.js';
+import { readPlanFile, type Plan, type PlanNode } from '../../orchestrator/topology/plan.js';
 
 // A node reads the run's resolved plan (runs/<id>/topology.json) and finds
 // itself in it; anything off is a start-up error with the reason.
 
 export function loadOwnPlan(file: string, node: string, kind: string, runId: string): { plan: Plan; self: PlanNode } {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (err) {
-    throw new Error(`plan ${file}: ${(err as Error).message}`);
-  }
-  const r = Plan.safeParse(raw, { jitless: true });
-  if (!r.success) {
-    const issues = r.error.issues.slice(0, 5).map((i) => `${i.path.join('.')}: ${i.message}`);
-    throw new Error(`plan ${file} is not a valid Plan:\n${issues.join('\n')}`);
-  }
-  const plan = r.data;
+  const plan = readPlanFile(file, { jitless: true });
   if (plan.runId !== runId) throw new Error(`plan ${file} is for run '${plan.runId}', not '${runId}'`);
   const self = plan.nodes.find((n) => n.name === node);
   if (!self) throw new Error(`node '${node}' is not in plan ${file}`);

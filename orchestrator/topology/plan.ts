@@ -114,15 +114,18 @@ export const Plan = z
   .strict();
 export type Plan = z.infer<typeof Plan>;
 
-/** Read and validate a plan file (runs/<id>/topology.json); the error says which file and field. */
-export function readPlanFile(file: string): Plan {
+/**
+ * Read and validate a plan file (runs/<id>/topology.json); the error says which
+ * file and field. `jitless` suits one-off parses (node start-up: no schema compile).
+ */
+export function readPlanFile(file: string, opts: { jitless?: boolean } = {}): Plan {
   let raw: unknown;
   try {
     raw = JSON.parse(readFileSync(file, 'utf8'));
   } catch (err) {
     throw new Error(`plan ${file}: ${(err as Error).message}`);
   }
-  const r = Plan.safeParse(raw);
+  const r = Plan.safeParse(raw, { jitless: opts.jitless ?? false });
   if (!r.success) {
     const issues = r.error.issues.slice(0, 5).map((i) => `${i.path.join('.')}: ${i.message}`);
     throw new Error(`plan ${file} is not a valid Plan:\n${issues.join('\n')}`);
