@@ -6,7 +6,7 @@ import { Bus, type EventStream } from '../../nodes/runtime/bus.js';
 import { ErrorCodes, PmipError } from '../errors.js';
 import { processTag, type RunPaths } from '../run/paths.js';
 import { requireTool } from '../system/tools.js';
-import type { Plan, PlanNode } from '../topology/plan.js';
+import { planView, type Plan, type PlanNode } from '../topology/plan.js';
 import { isAlive, killGroup, rssMbOf, tailFile } from './proc.js';
 
 // One Node.js process per plan node, inside its namespace:
@@ -110,6 +110,9 @@ export async function launchNodes(
   mkdirSync(paths.logs, { recursive: true });
   // nodes read the plan file; the lab writes it first, hand-made plans may not have
   if (!existsSync(paths.plan)) writeFileSync(paths.plan, JSON.stringify(plan, null, 2));
+  // each node reads only its view of the plan (itself, its links, its peers)
+  mkdirSync(path.dirname(paths.nodePlan('x')), { recursive: true });
+  for (const n of plan.nodes) writeFileSync(paths.nodePlan(n.name), JSON.stringify(planView(plan, n.name)));
 
   const bus = await Bus.connect(redisUrl, paths.id, 'orchestrator');
   const children = new Map<string, Child>();
@@ -141,7 +144,7 @@ export async function launchNodes(
     const log = paths.nodeLog(node.name);
     const args = ['netns', 'exec', node.netns, process.execPath, ...flags, main,
       '--run', paths.id, '--node', node.name, '--kind', node.kind,
-      '--redis', redisUrl, '--plan', paths.plan, '--log', log, processTag(paths.id)];
+      '--redis', redisUrl, '--plan', paths.nodePlan(node.name), '--log', log, processTag(paths.id)];
     const sub = execa(ip, args, {
       stdin: opts.persistent ? 'ignore' : 'pipe',
       stdout: { file: log, append: true },

@@ -17,6 +17,8 @@ export interface RunPaths {
   redisLog: string;
   report: string;
   nodeLog(node: string): string;
+  /** plans/<node>.json: the node's view of the plan (planView), what its process reads */
+  nodePlan(node: string): string;
 }
 
 export function runPaths(id: string, root = runsRoot()): RunPaths {
@@ -33,6 +35,7 @@ export function runPaths(id: string, root = runsRoot()): RunPaths {
     redisLog: path.join(dir, 'logs', 'redis.log'),
     report: path.join(dir, 'report.html'),
     nodeLog: (node: string) => path.join(dir, 'logs', `${node}.log`),
+    nodePlan: (node: string) => path.join(dir, 'plans', `${node}.json`),
   };
 }
 

@@ -132,3 +132,21 @@ export function readPlanFile(file: string, opts: { jitless?: boolean } = {}): Pl
   }
   return r.data;
 }
+
+/**
+ * What one node process needs of the plan: itself, the links it is on, and
+ * the nodes with an interface on those links (its peers, standby MAGs
+ * included). Still a valid Plan, so nodes validate it with the same schema;
+ * each node then parses O(its links) rather than the whole domain, which is
+ * what keeps start-up flat at 200 nodes.
+ */
+export function planView(plan: Plan, node: string): Plan {
+  const self = plan.nodes.find((n) => n.name === node);
+  if (!self) throw new Error(`planView: no node '${node}'`);
+  const linkIds = new Set(self.interfaces.map((i) => i.link));
+  for (const l of plan.links) if (l.endpoints.some((e) => e.node === node)) linkIds.add(l.id);
+  const nodes = plan.nodes.filter(
+    (n) => n.name === node || n.interfaces.some((i) => linkIds.has(i.link)) || plan.links.some((l) => linkIds.has(l.id) && l.endpoints.some((e) => e.node === n.name)),
+  );
+  return { ...plan, nodes, links: plan.links.filter((l) => linkIds.has(l.id)) };
+}
