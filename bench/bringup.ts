@@ -10,11 +10,10 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { execa } from 'execa';
 import { silentProgress, table } from '../orchestrator/cli/progress.js';
 import { labUp } from '../orchestrator/lab/lab.js';
 import { bareBatches, LinkController } from '../orchestrator/netns/index.js';
-import { runLimited } from '../orchestrator/netns/exec.js';
+import { execInput, runLimited } from '../orchestrator/netns/exec.js';
 import { concurrency } from '../orchestrator/netns/build.js';
 import { isRoot } from '../orchestrator/system/tools.js';
 import { loadTopology } from '../orchestrator/topology/load.js';
@@ -28,9 +27,15 @@ const MOVES = Number(process.env.BENCH_MOVES ?? 50);
 
 const ms = (t0: bigint) => Number(process.hrtime.bigint() - t0) / 1e6;
 
+// The bare side spawns with the same thin helper as the builder, so the ratio
+// is what pmiplab adds (YAML, plan, checks, state), not a spawner difference.
+async function run(cmd: string, args: string[], input: string): Promise<void> {
+  const r = await execInput(cmd, args, input);
+  if (r.code !== 0) throw new Error(`${cmd} ${args.join(' ')}: ${r.stderr}`);
+}
+
 async function ipBatch(args: string[], input: string): Promise<void> {
-  if (!input) return;
-  await execa('ip', [...args, '-batch', '-'], { input });
+  if (input) await run('ip', [...args, '-batch', '-'], input);
 }
 
 /** The same objects as buildNetwork makes, with nothing but ip/sh batches. */
@@ -39,7 +44,7 @@ async function bareBringUp(file: string, runId: string): Promise<{ ms: number; t
   const t0 = process.hrtime.bigint();
   await ipBatch([], b.root);
   await runLimited(b.perNs, concurrency(), async (ns) => {
-    if (ns.sysctlsAndTc) await execa('nsenter', [`--net=/run/netns/${ns.netns}`, 'sh', '-c', ns.sysctlsAndTc], { input: ns.ip });
+    if (ns.sysctlsAndTc) await run('nsenter', [`--net=/run/netns/${ns.netns}`, 'sh', '-c', ns.sysctlsAndTc], ns.ip);
     else await ipBatch(['-n', ns.netns], ns.ip);
   });
   const took = ms(t0);
