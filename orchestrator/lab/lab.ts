@@ -6,6 +6,7 @@ import { addProcess, buildNetwork, cleanupRuns, recordRun, setOwner, setRedisUrl
 import { scriptFor } from '../netns/build.js';
 import { procStartTime } from '../netns/state.js';
 import { startRedis, type RedisHandle } from '../redis/server.js';
+import { ErrorCodes, PmipError } from '../errors.js';
 import { processTag, runPaths, type RunPaths } from '../run/paths.js';
 import { requireRoot, requireTool } from '../system/tools.js';
 import { loadTopology } from '../topology/load.js';
@@ -38,6 +39,10 @@ export class Lab {
   captures: CaptureHandle[] = [];
   private guard: Guard | null = null;
   private downing: Promise<void> | null = null;
+  /** the bring-up steps in flight (labUp): teardown waits for them, so nothing they start is missed */
+  bringUp: Promise<unknown> | null = null;
+  /** set when teardown begins: bring-up stops at its next step */
+  aborted = false;
 
   constructor(
     readonly plan: Plan,
@@ -67,6 +72,16 @@ export class Lab {
   }
 
   private async teardown(): Promise<void> {
+    this.aborted = true;
+    // A signal may come in the middle of a bring-up step (an ip batch still
+    // making namespaces, a redis-server or node being spawned): let that step
+    // end first, or the cleanup below runs before what it makes exists and
+    // this process exits leaving it behind. Stopping the nodes first ends a
+    // waitReady in flight at once.
+    if (this.bringUp) {
+      this.nodes?.stopAll(3000).catch(() => undefined);
+      await this.bringUp.catch(() => undefined);
+    }
     const step = this.progress.step(`tearing down run ${this.runId}`);
     const errors: string[] = [];
     const attempt = async (what: string, fn: () => Promise<unknown>) => {
@@ -137,10 +152,16 @@ export async function labUp(file: string, opts: UpOptions): Promise<Lab> {
   lab.protect();
   progress.info(`run ${runId}: ${plan.name} (${plan.nodes.length} nodes, ${plan.links.length} links)`);
 
-  try {
+  // each step leaves what it made on the lab before the next one looks at
+  // lab.aborted, so a teardown that waits for this promise sees all of it
+  const steps = async () => {
+    const interrupted = () => {
+      if (lab.aborted) throw new PmipError(ErrorCodes.runtime, `bring-up of run ${runId} interrupted`);
+    };
     const net = progress.step('namespaces, links, addresses');
     await buildNetwork(plan, { onProgress: (_s, done, total) => net.update(done, total) });
     net.done();
+    interrupted();
 
     if (!opts.networkOnly) {
       const rs = progress.step('redis');
@@ -148,15 +169,18 @@ export async function labUp(file: string, opts: UpOptions): Promise<Lab> {
       if (lab.redis.pid) await addProcess(runId, { pid: lab.redis.pid, role: 'redis', name: 'redis' });
       await setRedisUrl(runId, lab.redis.url);
       rs.done(lab.redis.external ? `(REDIS_URL ${lab.redis.url})` : '');
+      interrupted();
 
       const ns = progress.step('node processes');
       lab.nodes = await launchNodes(plan, paths, lab.redis.url, {
         persistent: opts.detach ?? false,
         onProgress: (p) => ns.update(p.ready, p.total, p.node),
       });
+      interrupted();
       await Promise.all(lab.nodes.pids().map((p) => addProcess(runId, { pid: p.pid, role: 'node', name: p.node })));
       await lab.nodes.waitReady(opts.readyTimeoutMs ?? 30_000);
       ns.done(`${plan.nodes.length} ready`);
+      interrupted();
     }
 
     if (opts.capture) {
@@ -164,7 +188,12 @@ export async function labUp(file: string, opts: UpOptions): Promise<Lab> {
       lab.captures = (await startCapture(plan, paths, 'all')).handles;
       for (const c of lab.captures) await addProcess(runId, { pid: c.pid, role: 'capture', name: `${c.node}:${c.iface}` });
       cs.done(`${lab.captures.length} interfaces into ${paths.pcaps}`);
+      interrupted();
     }
+  };
+  lab.bringUp = steps();
+  try {
+    await lab.bringUp;
   } catch (err) {
     await lab.down().catch(() => undefined); // the first error says what went wrong
     throw err;

@@ -211,6 +211,8 @@ export async function launchNodes(
       const err = failure();
       if (err) throw err;
       if (ready.size === total) return;
+      // stopAll (a teardown) ends the wait at once, not at the timeout
+      if (stopping) throw new PmipError(ErrorCodes.runtime, `nodes were stopped before all were ready (${ready.size} of ${total})`);
       const left = deadline - Date.now();
       if (left <= 0) break;
       let timer: NodeJS.Timeout | undefined;

@@ -19,7 +19,7 @@ const repo = path.resolve(import.meta.dirname, '..', '..');
 const cli = path.join(repo, 'dist', 'orchestrator', 'cli', 'main.js');
 const runsDir = mkdtempSync(path.join(os.tmpdir(), 'pmiplab-lab-test-'));
 const env = { ...process.env, PMIPLAB_RUNS_DIR: runsDir, CI: 'true' };
-const IDS = ['t5a', 't5b', 't5c', 't5k', 't5s', 't5x', 't5p', 't5m', 't5n', 't5e'];
+const IDS = ['t5a', 't5b', 't5c', 't5k', 't5s', 't5x', 't5p', 't5m', 't5n', 't5e', 't5i'];
 
 const pmiplab = (...args: string[]): SpawnSyncReturns<string> =>
   spawnSync('node', [cli, ...args], { cwd: repo, env, encoding: 'utf8', timeout: 90_000 });
@@ -141,6 +141,31 @@ describe.skipIf(!root)('lab: up, use, down through the CLI', () => {
     expect(code, err).toBe(143);
     expect(err).toContain('tearing down run t5s');
     expectGone('t5s');
+  });
+
+  it('SIGTERM while the namespaces are being built: teardown waits for the build, nothing is left', async () => {
+    // the signal comes as the build step starts (an ip batch making 120+
+    // namespaces is in flight): a teardown that did not wait for it deleted
+    // the few namespaces there were, exited, and the batch made the rest
+    const file = path.join(runsDir, 'scale120.yaml');
+    writeFileSync(file, scaleTopology(120));
+    const script = `
+      const { labUp } = await import(${JSON.stringify(path.join(repo, 'dist/orchestrator/lab/lab.js'))});
+      const step = (name) => {
+        if (name.startsWith('namespaces')) process.kill(process.pid, 'SIGTERM');
+        return { update() {}, done() {}, fail() {} };
+      };
+      await labUp(${JSON.stringify(file)}, { id: 't5i', detach: true, progress: { step, info() {} } });
+      console.log('up');`;
+    const c = spawn('node', ['--input-type=module', '-e', script], { cwd: repo, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    c.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    c.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    const code = await new Promise<number | null>((r) => c.on('exit', (x) => r(x)));
+    expect(code, out).toBe(143);
+    expect(out).toContain('tearing down run t5i');
+    await sleep(300); // an ip batch left running would go on making namespaces
+    expectGone('t5i');
   });
 
   it('refuses a bad topology with the field path, exit 2, and builds nothing', () => {
