@@ -158,6 +158,22 @@ function nsInode(name: string): number | null {
   }
 }
 
+const reEscape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/**
+ * Does a command line carry a run's tag or folder as a whole word? The tag
+ * stands alone (its own argument, or a word of a rewritten process title such
+ * as redis-server's); the folder starts an argument, a word or an `--opt=`
+ * value and ends there or at a `/`. So `/data/runs/ab/x` is not in run folder
+ * `/runs/ab`, `/runs/ab2/x` is not in `/runs/ab`, and `--pmiplab-run=ab2` is
+ * not the tag of run `ab`.
+ */
+export function carriesRunMark(argv: readonly string[], tag: string, dir: string): boolean {
+  const tagRe = new RegExp(`(?:^|\\s)${reEscape(tag)}(?:$|\\s)`);
+  const dirRe = new RegExp(`(?:^|[\\s=])${reEscape(dir)}(?:$|[\\s/])`);
+  return argv.some((a) => tagRe.test(a) || dirRe.test(a));
+}
+
 /** Processes belonging to a run: recorded, inside its namespaces, tagged with its id or folder, and their descendants. */
 function runProcesses(c: Candidate, namespaces: string[], procs: ProcInfo[], spare: Set<number>): ProcInfo[] {
   const inodes = new Set(namespaces.map(nsInode).filter((i): i is number => i !== null));
@@ -171,7 +187,7 @@ function runProcesses(c: Candidate, namespaces: string[], procs: ProcInfo[], spa
       .filter((p) => {
         if (recorded.has(`${p.pid}:${p.startTime}`)) return true;
         if (p.netIno !== null && inodes.has(p.netIno)) return true;
-        return p.argv.some((a) => a === tag || a.endsWith(` ${tag}`) || a.includes(`${tag} `) || a === dir || a.includes(`${dir}/`));
+        return carriesRunMark(p.argv, tag, dir);
       })
       .map((p) => p.pid),
   );
