@@ -41,7 +41,13 @@ export function graphCommand(): Command {
       }
       const dot = planToDot(loadPlan(flags.data.file));
       const text = flags.data.format === 'svg' ? await renderSvg(dot) : dot;
-      if (flags.data.output) writeFileSync(flags.data.output, text.endsWith('\n') ? text : `${text}\n`);
+      if (flags.data.output) {
+        try {
+          writeFileSync(flags.data.output, text.endsWith('\n') ? text : `${text}\n`);
+        } catch (err) {
+          throw badInput(`graph: cannot write ${flags.data.output}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, 'give -o a file in a folder that exists');
+        }
+      }
       else process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
     });
 }

@@ -19,8 +19,17 @@ function loadSnapshot(file: string): LinkSnapshot | null {
   } catch {
     return null; // no move yet: the plan's attachments hold
   }
-  const r = LinkSnapshot.safeParse(JSON.parse(text));
-  if (!r.success) throw new PmipError(ErrorCodes.runtime, `${file} is not a link snapshot: ${r.error.issues[0]?.message ?? ''}`);
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    json = err; // reported below like any other bad content
+  }
+  const r = LinkSnapshot.safeParse(json);
+  if (!r.success) {
+    const why = json instanceof Error ? json.message : (r.error.issues[0]?.message ?? '');
+    throw new PmipError(ErrorCodes.runtime, `${file} is not a link snapshot: ${why}`, `where the interfaces are is unknown: pmiplab down the run and bring it up again`);
+  }
   return r.data;
 }
 
