@@ -28,6 +28,8 @@ export interface BusOptions {
   onMalformed?: (entry: MalformedEntry) => void;
   /** The connection to Redis dropped while the bus was open (no reconnect). */
   onLost?: (err: Error) => void;
+  /** connect() gives up after this long (a stopped or wedged server accepts but never answers); default 5000 */
+  connectTimeoutMs?: number;
 }
 
 export class BusTimeoutError extends Error {
@@ -97,12 +99,20 @@ export class Bus {
   /** Connect (one PING round trip) as `name` (a node name or 'orchestrator'). */
   static async connect(url: string, runId: string, name: string, opts: BusOptions = {}): Promise<Bus> {
     const redis = newConnection(url);
+    const ms = opts.connectTimeoutMs ?? 5000;
+    let timer: NodeJS.Timeout | undefined;
     try {
-      await redis.ready;
-      await redis.call('PING');
+      await Promise.race([
+        redis.ready.then(() => redis.call('PING')),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`no answer to PING within ${ms} ms`)), ms);
+        }),
+      ]);
     } catch (err) {
       redis.close();
       throw new Error(`cannot connect to Redis at ${url}: ${(err as Error).message}`);
+    } finally {
+      clearTimeout(timer);
     }
     return new Bus(url, redis, runId, name, opts);
   }

@@ -22,9 +22,12 @@ export async function labDownById(id: string, progress: Progress, root = runsRoo
   const nodes = state.processes.filter((p) => p.role === 'node' && isAlive(p));
   if (nodes.length && state.redisUrl) {
     try {
-      const bus = await Bus.connect(state.redisUrl, id, 'orchestrator');
+      // a stopped or wedged Redis must not hang down: connect and send are bounded
+      const bus = await Bus.connect(state.redisUrl, id, 'orchestrator', { connectTimeoutMs: 2000 });
       try {
-        await Promise.all(nodes.map((n) => bus.sendCommand(n.name, 'stop')));
+        const sent = Promise.all(nodes.map((n) => bus.sendCommand(n.name, 'stop')));
+        sent.catch(() => undefined);
+        await Promise.race([sent, sleep(2000)]);
       } finally {
         await bus.close();
       }

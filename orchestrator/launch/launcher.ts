@@ -244,7 +244,8 @@ export async function launchNodes(
       await spawning.catch(() => {});
       const t0 = Date.now();
       // 1. ask politely over the bus (nodes not yet reading commands get SIGTERM below)
-      await Promise.all(alive().map((c) => bus.sendCommand(c.node.name, 'stop').catch(() => {})));
+      // (not awaited on its own: a stopped Redis never answers, and the signals below must still come)
+      void Promise.all(alive().map((c) => bus.sendCommand(c.node.name, 'stop').catch(() => {})));
       if (!(await allGone(t0 + timeoutMs * 0.5))) {
         alive().forEach((c) => killGroup(c.pid, 'SIGTERM'));
         if (!(await allGone(t0 + timeoutMs * 0.8))) {
