@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { launchNodes, type NodeProcesses } from '../launch/launcher.js';
 import { addProcess, buildNetwork, cleanupRuns, recordRun, setOwner, setRedisUrl } from '../netns/index.js';
@@ -144,6 +144,9 @@ export async function labUp(file: string, opts: UpOptions): Promise<Lab> {
   if (opts.capture) requireTool('tcpdump');
 
   const paths = runPaths(runId);
+  // a torn-down run's id may be used again: where its moves left the MN
+  // interfaces (links.json) says nothing about the new run
+  rmSync(path.join(paths.dir, 'links.json'), { force: true });
   mkdirSync(paths.logs, { recursive: true });
   mkdirSync(paths.pcaps, { recursive: true });
   writeFileSync(paths.plan, `${JSON.stringify(plan, null, 2)}\n`);
