@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { z } from 'zod';
 import { ErrorCodes, PmipError } from '../errors.js';
+import { signalProcess } from '../launch/proc.js';
 import { startCapture, type CaptureTarget } from '../launch/capture.js';
 import { addProcess, isAlive, readState } from '../netns/index.js';
 import { runPaths, RUN_ID_RE } from '../run/paths.js';
@@ -38,7 +39,7 @@ export function captureCommand(): Command {
       if (!state || state.cleanedAt) throw new PmipError(ErrorCodes.badInput, `run '${f.id}' is not up`, 'pmiplab ls lists the runs');
       if (f.stop) {
         const running = state.processes.filter((p) => p.role === 'capture' && isAlive(p));
-        for (const p of running) process.kill(p.pid, 'SIGINT'); // tcpdump completes its file on SIGINT
+        for (const p of running) signalProcess(p.pid, 'SIGINT'); // tcpdump completes its file on SIGINT
         for (let t = 0; t < 3000 && running.some(isAlive); t += 50) await sleep(50);
         process.stdout.write(`stopped ${running.length} capture(s)\n`);
         return;

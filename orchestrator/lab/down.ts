@@ -1,5 +1,6 @@
 import { Bus } from '../../nodes/runtime/bus.js';
 import { ErrorCodes, PmipError } from '../errors.js';
+import { signalProcess } from '../launch/proc.js';
 import { cleanupRuns, isAlive, readState, type CleanupReport } from '../netns/index.js';
 import { runsRoot } from '../run/paths.js';
 import type { Progress } from '../cli/progress.js';
@@ -37,10 +38,10 @@ export async function labDownById(id: string, progress: Progress, root = runsRoo
     }
   }
   const captures = state.processes.filter((p) => p.role === 'capture' && isAlive(p));
-  for (const c of captures) process.kill(c.pid, 'SIGINT'); // tcpdump flushes its pcap on SIGINT
+  for (const c of captures) signalProcess(c.pid, 'SIGINT'); // tcpdump flushes its pcap on SIGINT
   await waitGone(captures, 2000);
   const redis = state.processes.filter((p) => p.role === 'redis' && isAlive(p));
-  for (const r of redis) process.kill(r.pid, 'SIGTERM'); // redis-server shuts down cleanly on TERM
+  for (const r of redis) signalProcess(r.pid, 'SIGTERM'); // redis-server shuts down cleanly on TERM
   await waitGone(redis, 2000);
   const report = await cleanupRuns({ runIds: [id], runsDir: state.runsDir });
   const survivors = report.runs.flatMap((r) => r.survivors);

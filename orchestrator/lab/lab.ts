@@ -180,8 +180,15 @@ export async function labUp(file: string, opts: UpOptions): Promise<Lab> {
         onProgress: (p) => ns.update(p.ready, p.total, p.node),
       });
       interrupted();
-      await Promise.all(lab.nodes.pids().map((p) => addProcess(runId, { pid: p.pid, role: 'node', name: p.node })));
+      // the launcher starts at most 32 at a time: record those running now, then the rest once all are up
+      const recorded = new Set<number>();
+      const record = () =>
+        Promise.all(
+          lab.nodes!.pids().filter((p) => !recorded.has(p.pid) && recorded.add(p.pid)).map((p) => addProcess(runId, { pid: p.pid, role: 'node', name: p.node })),
+        );
+      await record();
       await lab.nodes.waitReady(opts.readyTimeoutMs ?? 30_000);
+      await record();
       ns.done(`${plan.nodes.length} ready`);
       interrupted();
     }

@@ -21,6 +21,16 @@ export function isAlive(pid: number): boolean {
 }
 
 /** Signal a process group (the launcher starts every child as a group leader); ignores "no such process". */
+/** Send a signal to one process; false when it is already gone (no raw ESRCH for a race). */
+export function signalProcess(pid: number, signal: NodeJS.Signals): boolean {
+  try {
+    process.kill(pid, signal);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export function killGroup(pid: number, signal: NodeJS.Signals): void {
   for (const target of [-pid, pid]) {
     try {
