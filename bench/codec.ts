@@ -4,11 +4,9 @@
 // Goal: >= 500,000 ops/s each and within 5x of the floor.
 // Run: npm run bench:codec   (writes bench/results/codec.json)
 
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { decodeMessage, encodeMessage } from '../nodes/protocol/index.js';
 import type { Message } from '../nodes/protocol/index.js';
+import { median, writeResults } from './stats.js';
 
 const RUNS = 7;
 const OPS = 200_000;
@@ -47,13 +45,39 @@ function opsPerSecond(fn: () => void): number {
   return OPS / (ns / 1e9);
 }
 
-function measure(fn: () => void): { median: number; min: number; max: number } {
-  for (let i = 0; i < 20_000; i++) fn(); // warm-up
-  const r: number[] = [];
-  for (let k = 0; k < RUNS; k++) r.push(opsPerSecond(fn));
-  r.sort((a, b) => a - b);
-  return { median: r[RUNS >> 1]!, min: r[0]!, max: r[RUNS - 1]! };
+interface Case {
+  name: string;
+  bytes: number;
+  fn: () => void;
+  runs: number[];
 }
+
+const cases: Case[] = [];
+for (const [label, msg] of [
+  ['PBU', pbu],
+  ['PBA', pba],
+] as const) {
+  const wire = encodeMessage(msg);
+  const src = Buffer.from(wire);
+  const add = (op: string, fn: () => void) => cases.push({ name: `${label} ${op}`, bytes: wire.length, fn, runs: [] });
+  add('encode', () => {
+    sink += encodeMessage(msg).length;
+  });
+  add('decode', () => {
+    const d = decodeMessage(wire);
+    sink += d.ok ? d.value.options.length : 0;
+  });
+  add('floor (alloc+copy)', () => {
+    const b = Buffer.alloc(src.length);
+    src.copy(b);
+    sink += b[0]!;
+  });
+}
+
+// Side by side: every round measures every case once, so a slow moment of
+// this shared machine hits all cases alike; medians over the rounds.
+for (const c of cases) for (let i = 0; i < 20_000; i++) c.fn(); // warm-up
+for (let k = 0; k < RUNS; k++) for (const c of cases) c.runs.push(opsPerSecond(c.fn));
 
 interface Row {
   name: string;
@@ -65,33 +89,12 @@ interface Row {
   ratio: number;
 }
 
-const rows: Row[] = [];
-for (const [label, msg] of [
-  ['PBU', pbu],
-  ['PBA', pba],
-] as const) {
-  const wire = encodeMessage(msg);
-  const src = Buffer.from(wire);
-  const floor = measure(() => {
-    const b = Buffer.alloc(src.length);
-    src.copy(b);
-    sink += b[0]!;
-  });
-  const enc = measure(() => {
-    sink += encodeMessage(msg).length;
-  });
-  const dec = measure(() => {
-    const d = decodeMessage(wire);
-    sink += d.ok ? d.value.options.length : 0;
-  });
-  for (const [op, m] of [
-    ['encode', enc],
-    ['decode', dec],
-  ] as const) {
-    rows.push({ name: `${label} ${op}`, bytes: wire.length, ...m, floor: floor.median, ratio: floor.median / m.median });
-  }
-  rows.push({ name: `${label} floor (alloc+copy)`, bytes: wire.length, ...floor, floor: floor.median, ratio: 1 });
-}
+const rows: Row[] = cases.map((c) => {
+  const floorCase = cases.find((f) => f.name === `${c.name.split(' ')[0]} floor (alloc+copy)`)!;
+  const m = median(c.runs);
+  const floor = median(floorCase.runs);
+  return { name: c.name, bytes: c.bytes, median: m, min: Math.min(...c.runs), max: Math.max(...c.runs), floor, ratio: floor / m };
+});
 
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 console.log(`codec benchmark: ${RUNS} runs x ${OPS.toLocaleString('en-US')} ops, node ${process.version}`);
@@ -104,10 +107,5 @@ for (const r of rows) {
 const goals = rows.filter((r) => !r.name.includes('floor')).map((r) => ({ name: r.name, meets: r.median >= 500_000 && r.ratio <= 5 }));
 for (const g of goals) if (!g.meets) console.log(`goal missed: ${g.name} (>= 500,000 ops/s and <= 5x floor)`);
 
-// bench/results/ next to the source, also when run from dist/bench/
-const here = dirname(fileURLToPath(import.meta.url));
-const root = here.includes(`${join('dist', 'bench')}`) ? join(here, '..', '..') : join(here, '..');
-const out = join(root, 'bench', 'results', 'codec.json');
-mkdirSync(dirname(out), { recursive: true });
-writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), node: process.version, runs: RUNS, opsPerRun: OPS, rows, goals }, null, 2) + '\n');
+const out = writeResults('codec', { date: new Date().toISOString(), node: process.version, runs: RUNS, opsPerRun: OPS, rows, goals });
 console.log(`wrote ${out} (sink ${sink > 0 ? 'ok' : 'empty'})`);
