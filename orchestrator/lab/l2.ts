@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Bus } from '../../nodes/runtime/bus.js';
 import { ErrorCodes, PmipError } from '../errors.js';
@@ -53,7 +53,10 @@ export async function l2Event(id: string, node: string, iface: string, action: L
         : action.type === 'down'
           ? await links.down(node, iface)
           : await links.up(node, iface);
-    writeFileSync(snapFile, `${JSON.stringify(links.snapshot(), null, 2)}\n`);
+    // tmp + rename: a reader never sees half a file
+    const tmp = `${snapFile}.${process.pid}.tmp`;
+    writeFileSync(tmp, `${JSON.stringify(links.snapshot(), null, 2)}\n`);
+    renameSync(tmp, snapFile);
     if (state.redisUrl) await publish(state.redisUrl, id, ev);
     return ev;
   } finally {
