@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Command } from 'commander';
 import { z } from 'zod';
 import { ErrorCodes, PmipError } from '../errors.js';
@@ -23,7 +24,6 @@ const Flags = z
   .strict()
   .refine((f) => f.stop || f.targets.length > 0, { message: 'name node:iface targets, or all', path: ['targets'] });
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export function captureCommand(): Command {
   return new Command('capture')

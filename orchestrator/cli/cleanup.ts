@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { z } from 'zod';
-import { badInput } from '../errors.js';
+import { parseFlags } from './flags.js';
 import { cleanupRuns, formatReport } from '../netns/cleanup.js';
 import { RUN_ID_RE } from '../run/paths.js';
 
@@ -22,11 +22,7 @@ export function cleanupCommand(): Command {
     .option('--dry-run', 'only print what would be removed')
     .option('--force', 'also clean runs whose orchestrator is still alive')
     .action(async (raw: unknown) => {
-      const parsed = Flags.safeParse(raw);
-      if (!parsed.success) {
-        throw badInput(parsed.error.issues.map((i) => `--${i.path.join('.')}: ${i.message}`).join('\n'));
-      }
-      const f = parsed.data;
+      const f = parseFlags(Flags, raw);
       const report = await cleanupRuns({ runIds: f.run, dryRun: f.dryRun, force: f.force });
       for (const line of formatReport(report)) process.stdout.write(`${line}\n`);
     });

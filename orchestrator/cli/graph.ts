@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { badInput, ErrorCodes, PmipError } from '../errors.js';
 import { whichTool } from '../system/tools.js';
 import { planToDot } from '../topology/graph.js';
+import { parseFlags } from './flags.js';
 import { loadPlan } from './validate.js';
 
 // `pmiplab graph <topology.yaml> [--format dot|svg] [-o file]`: the planned
@@ -35,17 +36,14 @@ export function graphCommand(): Command {
     .option('-f, --format <format>', 'dot or svg', 'dot')
     .option('-o, --output <file>', 'write to a file instead of stdout')
     .action(async (file: unknown, opts: Record<string, unknown>) => {
-      const flags = Flags.safeParse({ file, format: opts.format, output: opts.output });
-      if (!flags.success) {
-        throw badInput(`graph: ${flags.error.issues.map((i) => `--${i.path.join('.')}: ${i.message}`).join('; ')}`, 'pmiplab graph <topology.yaml> [--format dot|svg] [-o file]');
-      }
-      const dot = planToDot(loadPlan(flags.data.file));
-      const text = flags.data.format === 'svg' ? await renderSvg(dot) : dot;
-      if (flags.data.output) {
+      const flags = parseFlags(Flags, { file, format: opts.format, output: opts.output }, 'pmiplab graph <topology.yaml> [--format dot|svg] [-o file]');
+      const dot = planToDot(loadPlan(flags.file));
+      const text = flags.format === 'svg' ? await renderSvg(dot) : dot;
+      if (flags.output) {
         try {
-          writeFileSync(flags.data.output, text.endsWith('\n') ? text : `${text}\n`);
+          writeFileSync(flags.output, text.endsWith('\n') ? text : `${text}\n`);
         } catch (err) {
-          throw badInput(`graph: cannot write ${flags.data.output}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, 'give -o a file in a folder that exists');
+          throw badInput(`graph: cannot write ${flags.output}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, 'give -o a file in a folder that exists');
         }
       }
       else process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);

@@ -1,7 +1,8 @@
 import path from 'node:path';
 import { Command } from 'commander';
 import { z } from 'zod';
-import { badInput } from '../errors.js';
+import { parseFlags } from './flags.js';
+import { table } from './progress.js';
 import { loadTopology } from '../topology/load.js';
 import type { Plan } from '../topology/plan.js';
 import { planTopology } from '../topology/planner.js';
@@ -17,11 +18,6 @@ export const PREVIEW_RUN_ID = 'preview';
 export function loadPlan(file: string, runId = PREVIEW_RUN_ID): Plan {
   const topo = loadTopology(file);
   return planTopology(topo, path.resolve(file), runId);
-}
-
-export function formatTable(rows: string[][]): string {
-  const widths = rows[0]?.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length))) ?? [];
-  return rows.map((r) => r.map((cell, c) => cell.padEnd(widths[c] ?? 0)).join('  ').trimEnd()).join('\n');
 }
 
 export function describePlan(plan: Plan): string {
@@ -48,9 +44,9 @@ export function describePlan(plan: Plan): string {
     `ok: ${plan.nodes.length} nodes, ${plan.links.length} links, ${plan.scenario.length} scenario steps`,
     `pools: backhaul ${plan.pools.backhaul}, hnp ${plan.pools.hnp}, cn ${plan.pools.cn}`,
     '',
-    formatTable(ifRows),
+    table(ifRows),
     '',
-    formatTable(linkRows),
+    table(linkRows),
     ...(routes.length ? ['', 'routes:', ...routes] : []),
   ].join('\n');
 }
@@ -60,8 +56,7 @@ export function validateCommand(): Command {
     .description('check a topology file and print its address plan (no root needed)')
     .argument('<topology>', 'topology YAML file')
     .action((file: unknown) => {
-      const args = Args.safeParse({ file });
-      if (!args.success) throw badInput('validate: give a topology file');
-      process.stdout.write(`${describePlan(loadPlan(args.data.file))}\n`);
+      const args = parseFlags(Args, { file }, 'pmiplab validate <topology.yaml>');
+      process.stdout.write(`${describePlan(loadPlan(args.file))}\n`);
     });
 }

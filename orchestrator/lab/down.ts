@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Bus } from '../../nodes/runtime/bus.js';
 import { ErrorCodes, PmipError } from '../errors.js';
 import { signalProcess } from '../launch/proc.js';
@@ -10,7 +11,6 @@ import type { Progress } from '../cli/progress.js';
 // everything of the run (cleanupRuns kills what is left and deletes the
 // namespaces).
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function waitGone(recs: Array<{ pid: number; startTime: string }>, ms: number): Promise<void> {
   for (let t = 0; t < ms && recs.some(isAlive); t += 25) await sleep(25);

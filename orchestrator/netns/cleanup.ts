@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { requireRoot } from '../system/tools.js';
@@ -199,7 +200,6 @@ function runProcesses(c: Candidate, namespaces: string[], procs: ProcInfo[], spa
   return procs.filter((p) => hit.has(p.pid) && !spare.has(p.pid));
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** TERM, wait up to 1 s, KILL, wait again; returns the ones that survived. */
 async function terminate(list: ProcInfo[]): Promise<ProcInfo[]> {
