@@ -4,7 +4,9 @@ import { Bus, type BusCommand, type CommandReader } from './bus.js';
 import { createNodeLog } from './log.js';
 import { identifyNetns } from './netns.js';
 import { loadOwnPlan } from './plan-file.js';
-import { type Role, roles } from './role.js';
+import path from 'node:path';
+import type { Role } from './role.js';
+import { roles } from './roles.js';
 
 // Life cycle of one node process: log, plan, bus, role, ready; then commands
 // until stop (command, SIGTERM, SIGINT, SIGHUP, or the orchestrator's end of
@@ -75,7 +77,9 @@ export async function runNode(args: NodeArgs, exit: (code: number) => never): Pr
   if (factory) {
     try {
       role = await factory();
-      await role.start({ runId: args.run, node: plan.self, plan: plan.plan, bus, log });
+      // the plan file is runs/<id>/plans/<node>.json
+      const runDir = path.dirname(path.dirname(path.resolve(args.plan)));
+      await role.start({ runId: args.run, node: plan.self, plan: plan.plan, bus, log, runDir });
     } catch (err) {
       log.fatal({ err }, 'role start failed');
       await bus.emit('error', { message: `role start failed: ${(err as Error).message}` }).catch(() => {});

@@ -12,6 +12,8 @@ export interface RoleContext {
   plan: Plan;
   bus: Bus;
   log: Logger;
+  /** the run folder (runs/<id>/): roles write their own files under it (e.g. traffic samples) */
+  runDir: string;
 }
 
 export interface Role {
@@ -27,6 +29,6 @@ export interface Role {
   onCommand?(cmd: BusCommand): Promise<boolean>;
 }
 
-/** Role factories by node kind; loaded lazily so a node only imports its own role. */
+/** Role factories by node kind (roles.ts); loaded lazily so a node only runs its own role. */
 export type RoleFactory = () => Promise<Role>;
-export const roles: Partial<Record<NodeKind, RoleFactory>> = {};
+export type RoleRegistry = Partial<Record<NodeKind, RoleFactory>>;

@@ -1,0 +1,6 @@
+import type { Role } from '../runtime/role.js';
+
+// Placeholder until the cn role lands (issue 6): the bare runtime.
+export function createRole(): Role {
+  return { start: async () => undefined, stop: async () => undefined };
+}
