@@ -1,6 +1,6 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { ErrorCodes, PmipError } from '../errors.js';
-import type { IpShell } from './ip-shell.js';
+import type { IpShell } from '../../nodes/runtime/ip-shell.js';
 
 // Watches carrier changes of interfaces in one namespace with a long-lived
 // `ip -n NS -o monitor link` (event-driven: ip flushes each event, so the

@@ -2,7 +2,7 @@
 export { buildNetwork, teardownNetwork, planNamespaces, listNetns, type BuildOptions } from './build.js';
 export { netemAvailable } from './netem.js';
 export { planScript, checkPlanAgainstKernel, type BuildScript, type NsJob } from './script.js';
-export { IpShell, type IpResult } from './ip-shell.js';
+export { IpShell, type IpResult } from '../../nodes/runtime/ip-shell.js';
 export { LinkController, LinkSnapshot, type L2Event, type Attachment, type MoveRequest } from './links.js';
 export { CarrierWatch } from './carrier.js';
 export {

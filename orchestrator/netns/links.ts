@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { AirPort, PlanInterface, type Plan, type PlanAir, type PlanNode } from '../topology/plan.js';
 import { runJob } from './batch.js';
 import { CarrierFolded, CarrierWatch } from './carrier.js';
-import { IpShell } from './ip-shell.js';
+import { IpShell } from '../../nodes/runtime/ip-shell.js';
 import { addressLine, AirSegment, dadOff } from './objects.js';
 
 // L2 events of MN interfaces at run time. The MN keeps its interface (same

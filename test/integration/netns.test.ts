@@ -2,7 +2,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildNetwork, listNetns, teardownNetwork } from '../../orchestrator/netns/build.js';
 import { cleanupRuns } from '../../orchestrator/netns/cleanup.js';
-import { IpShell } from '../../orchestrator/netns/ip-shell.js';
+import { IpShell } from '../../nodes/runtime/ip-shell.js';
 import { LinkController } from '../../orchestrator/netns/links.js';
 import { isRoot } from '../../orchestrator/system/tools.js';
 import { makePlan } from '../support/plans.js';
