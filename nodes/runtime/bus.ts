@@ -16,6 +16,7 @@ import { type Reply, RespConnection } from './resp.js';
 // their own connections so they never stall XADDs on the main one.
 
 export type { BusCommand, BusEvent } from './messages.js';
+export type { Reply } from './resp.js';
 
 export interface MalformedEntry {
   stream: string;
@@ -119,6 +120,15 @@ export class Bus {
 
   key(suffix: string): string {
     return `pmiplab:${this.runId}:${suffix}`;
+  }
+
+  /**
+   * A raw Redis command on the bus connection (pipelined with the bus's own
+   * writes, in order). Roles use it for state of their own under key(...):
+   * the policy store, the LMA's binding cache.
+   */
+  call(...args: Array<string | number>): Promise<Reply> {
+    return this.redis.call(...args);
   }
 
   /** Send a command to a node; returns its id (events answering it carry replyTo = id). */
