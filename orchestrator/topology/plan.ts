@@ -93,6 +93,11 @@ export const PlanLink = z
     delayMs: z.number().nonnegative().optional(),
     lossPct: z.number().min(0).max(100).optional(),
     mtu: z.number().int().min(1280),
+    /** user-space impairment of Mobility Header messages sent over this link (nodes apply it on send) */
+    signaling: z
+      .object({ delayMs: z.number().nonnegative(), lossPct: z.number().min(0).max(100), messages: z.array(z.string()).optional() })
+      .strict()
+      .optional(),
   })
   .strict();
 export type PlanLink = z.infer<typeof PlanLink>;
@@ -107,7 +112,14 @@ export const Plan = z
     nodes: z.array(PlanNode),
     links: z.array(PlanLink),
     /** run-wide settings from the file; absent = plans written before settings existed (netns moves) */
-    settings: z.object({ l2Move: z.enum(['bridge', 'netns']) }).strict().optional(),
+    settings: z
+      .object({
+        l2Move: z.enum(['bridge', 'netns']),
+        transport: z.enum(['udp', 'raw']).optional(), // absent = udp
+        tunnel: z.enum(['auto', 'ip6tnl', 'seg6']).optional(), // absent = auto
+      })
+      .strict()
+      .optional(),
     /** the validated scenario timeline, as in the file (played by the scenario runner) */
     scenario: z.array(z.record(z.string(), z.unknown())),
   })

@@ -29,8 +29,9 @@ import type { TopologyFile } from './schema.js';
 // - endpoint k (0-based, in the link's `endpoints` order) gets host k+1 of it;
 // - an access link has no global address: the MAG end has fe80::1/64 and MAC
 //   02:00:00:00:00:01 on every MAG (RFC 5213 6.8, 6.9.3), and the MN gets its
-//   address by SLAAC from the MAG's RA; each MN interface is offered a home
-//   network prefix: subnet i of pools.hnp, i counting MN interfaces from 1;
+//   address by SLAAC from the MAG's RA; its home network prefix is the one the
+//   file fixes (interfaces.<if>.hnp) or, by default, one the LMA allocates
+//   from pools.hnp at the first registration;
 // - interface indexes count up from 1000 over all interfaces, so no two veth
 //   ends share one (kernel.md: shared indexes delay carrier changes by ~1 s);
 //   other MACs are 02:70:6c + the 24-bit index.
@@ -107,6 +108,15 @@ export function planTopology(file: TopologyFile, source: string, runId: string):
       ...(spec.delay !== undefined ? { delayMs: parseDuration(spec.delay) } : {}),
       ...(spec.loss !== undefined ? { lossPct: typeof spec.loss === 'number' ? spec.loss : Number(spec.loss.slice(0, -1)) } : {}),
       mtu,
+      ...(spec.signaling
+        ? {
+            signaling: {
+              delayMs: spec.signaling.delay !== undefined ? parseDuration(spec.signaling.delay) : 0,
+              lossPct: spec.signaling.loss === undefined ? 0 : typeof spec.signaling.loss === 'number' ? spec.signaling.loss : Number(spec.signaling.loss.slice(0, -1)),
+              ...(spec.signaling.messages ? { messages: spec.signaling.messages } : {}),
+            },
+          }
+        : {}),
     };
   });
 
@@ -146,7 +156,6 @@ export function planTopology(file: TopologyFile, source: string, runId: string):
     return { link, dev, mine: addrOn.get(`${a}|${link.id}`)!, theirs: addrOn.get(`${b}|${link.id}`)! };
   };
 
-  let hnpIndex = 0;
   const planNodes: PlanNode[] = Object.entries(nodes).map(([name, node]) => {
     const interfaces = ifaces.get(name)!;
     const routes: PlanRoute[] = [];
@@ -164,7 +173,7 @@ export function planTopology(file: TopologyFile, source: string, runId: string):
                   att: attNumber(spec.att),
                   llId: spec.llId ?? planned?.mac,
                   ...(spec.priority !== undefined ? { priority: spec.priority } : {}),
-                  hnp: formatPrefix(subnet64(pools.hnp, ++hnpIndex)),
+                  ...(spec.hnp !== undefined ? { hnp: spec.hnp } : {}),
                 },
               ];
             }),
@@ -226,7 +235,7 @@ export function planTopology(file: TopologyFile, source: string, runId: string):
     pools: { backhaul: formatPrefix(pools.backhaul), hnp: formatPrefix(pools.hnp), cn: formatPrefix(pools.cn) },
     nodes: planNodes,
     links,
-    settings: { l2Move: file.settings.l2Move },
+    settings: { l2Move: file.settings.l2Move, transport: file.settings.transport, tunnel: file.settings.tunnel },
     scenario: steps,
   });
 }

@@ -64,6 +64,11 @@ export const MnInterface = z
       .optional()
       .describe('MN link-layer identifier; defaults to the interface MAC'),
     priority: z.number().int().min(0).max(255).optional().describe('preference among the MN interfaces (multihoming)'),
+    hnp: z
+      .string()
+      .regex(/^[0-9a-fA-F:]+\/64$/, 'hnp is an IPv6 /64 such as 2001:db8:a:1::/64')
+      .optional()
+      .describe('a fixed home network prefix for this interface (the policy store lists it); default: the LMA allocates one from pools.hnp'),
   })
   .strict();
 export type MnInterface = z.infer<typeof MnInterface>;
@@ -108,6 +113,9 @@ export const TopoNode = z.discriminatedUnion('kind', [LmaNode, MagNode, MnNode, 
 export type TopoNode = z.infer<typeof TopoNode>;
 export type TopoNodeOf<K extends TopoNode['kind']> = Extract<TopoNode, { kind: K }>;
 
+/** Mobility Header kinds a signaling impairment can single out (the codec's message kinds). */
+export const SIGNALING_KINDS = ['pbu', 'pba', 'bindingError', 'heartbeat', 'handoverInitiate', 'handoverAck', 'updateNotification', 'updateNotificationAck', 'shi', 'shia'] as const;
+
 export const TopoLink = z
   .object({
     endpoints: z.array(EndpointRef).min(2).describe('two endpoints; more than two make a shared backhaul segment'),
@@ -123,6 +131,22 @@ export const TopoLink = z
       .optional()
       .describe('packet loss, e.g. "1%" (needs netem in the kernel)'),
     mtu: z.number().int().min(1280).max(65535).optional().describe('default 1600 on backhaul/core, 1500 on access'),
+    signaling: z
+      .object({
+        delay: Duration.optional().describe('added before each Mobility Header message is sent over this link'),
+        loss: z
+          .union([z.string().regex(/^\d+(\.\d+)?%$/, 'loss is a percentage such as "30%"'), z.number().min(0).max(100)])
+          .optional()
+          .describe('share of Mobility Header messages dropped on send'),
+        messages: z
+          .array(z.enum(SIGNALING_KINDS))
+          .min(1)
+          .optional()
+          .describe('only these message kinds (e.g. [pba]); default all'),
+      })
+      .strict()
+      .optional()
+      .describe('signaling impairment applied in user space by the nodes on this link (works without netem; data traffic is not affected)'),
   })
   .strict();
 export type TopoLink = z.infer<typeof TopoLink>;
@@ -236,6 +260,14 @@ export const Settings = z
     l2Move: L2Move.default('bridge').describe(
       'how an MN interface moves between MAGs: bridge (an air bridge per access link, standby ports, fast) or netns (the MAG end changes namespace, slow)',
     ),
+    transport: z
+      .enum(['udp', 'raw'])
+      .default('udp')
+      .describe('how MAGs and LMAs carry Mobility Header messages: udp (port 5436) or raw (IPv6 next header 135)'),
+    tunnel: z
+      .enum(['auto', 'ip6tnl', 'seg6'])
+      .default('auto')
+      .describe('LMA-MAG IPv6-in-IPv6 tunnel: ip6tnl devices, or seg6 reduced encapsulation (same packet on the wire) where the kernel has no ip6tnl; auto tries ip6tnl first'),
   })
   .strict()
   .describe('run-wide settings');
