@@ -1,0 +1,61 @@
+import type { Line } from './shell.js';
+
+// The seg6 recipe of kernel.md for kernels without ip6tnl: a seg6 route in
+// reduced-encapsulation mode with one segment writes a plain RFC 2473 outer
+// header (next header 41, no routing header); a seg6local End.DT6 route on
+// the tunnel end strips it and looks the inner packet up in main.
+// Rule order is the pitfall: decapsulation (pref 10) must come before the
+// local table, which moves from pref 0 to pref 50; the MAG's uplink rules
+// (pref 100) come after local so the MN can still reach the MAG itself.
+
+export const PREF_DECAP = 10;
+export const PREF_LOCAL = 50;
+export const PREF_UPLINK = 100;
+export const TABLE_DECAP = 200;
+export const TABLE_UPLINK_BASE = 100; // MAG: one uplink table per LMA, 100, 101, ...
+
+/** Lines that (re)establish decapsulation at the tunnel ends; safe to run over existing state. */
+export function seg6InitLines(role: 'lma' | 'mag', locals: readonly string[], backhaulIf: string): Line[] {
+  const lines: Line[] = [
+    // MAG: its pCoA is the outer source. LMA: unset (::), so the kernel picks the
+    // address of the backhaul link toward each MAG, as an ip6tnl tunnel per MAG would.
+    { cmd: `sr tunsrc set ${role === 'mag' && locals.length === 1 ? locals[0] : '::'}` },
+  ];
+  for (const a of locals) {
+    lines.push(
+      { cmd: `rule add pref ${PREF_DECAP} to ${a}/128 ipproto 41 lookup ${TABLE_DECAP}`, ok: 'exists' },
+      { cmd: `route replace ${a}/128 encap seg6local action End.DT6 table main dev ${backhaulIf} table ${TABLE_DECAP}` },
+    );
+  }
+  // add the local rule behind the decapsulation rule first, then drop pref 0 (never without local)
+  lines.push({ cmd: `rule add pref ${PREF_LOCAL} lookup local`, ok: 'exists' }, { cmd: 'rule del pref 0 lookup local', ok: 'missing' });
+  return lines;
+}
+
+export function seg6BindLines(hnp: string, pCoA: string, dev: string): Line[] {
+  return [{ cmd: `route replace ${hnp} encap seg6 mode encap.red segs ${pCoA} dev ${dev}` }];
+}
+
+export function seg6UnbindLines(hnp: string): Line[] {
+  return [{ cmd: `route del ${hnp}`, ok: 'missing' }];
+}
+
+/** The MAG's tunnel toward one LMA: a default route in that LMA's uplink table. */
+export function seg6MagTunnelLines(lmaAddress: string, table: number, backhaulIf: string): Line[] {
+  return [{ cmd: `route replace default encap seg6 mode encap.red segs ${lmaAddress} dev ${backhaulIf} table ${table}` }];
+}
+
+export function magAttachLines(hnp: string, accessIf: string, table: number): Line[] {
+  return [
+    { cmd: `rule add pref ${PREF_UPLINK} from ${hnp} iif ${accessIf} lookup ${table}`, ok: 'exists' },
+    { cmd: `route replace ${hnp} dev ${accessIf}` },
+  ];
+}
+
+export function magDetachLines(hnp: string, accessIf: string): Line[] {
+  return [
+    // without `lookup`: matches the rule whatever LMA table it pointed to (also after a restart)
+    { cmd: `rule del pref ${PREF_UPLINK} from ${hnp} iif ${accessIf}`, ok: 'missing' },
+    { cmd: `route del ${hnp} dev ${accessIf}`, ok: 'missing' },
+  ];
+}

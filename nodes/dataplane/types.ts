@@ -1,0 +1,54 @@
+import type { Logger } from 'pino';
+
+// The kernel data plane of a PMIPv6 node, seen by the LMA and MAG roles: one
+// call per binding change, resolved once the kernel has applied it (so the
+// caller can stamp an event right after). Which kernel mechanism carries the
+// IPv6-in-IPv6 packets (ip6tnl devices or seg6 reduced encapsulation) is a
+// detail of the backend; the wire is the same RFC 2473 packet either way.
+
+export type BackendName = 'ip6tnl' | 'seg6';
+export type BackendChoice = 'auto' | BackendName;
+export type DataPlaneRole = 'lma' | 'mag';
+
+export interface DataPlaneOptions {
+  role: DataPlaneRole;
+  /**
+   * Where tunnels end on this node: the pCoA (MAG) or the LMA address. An LMA
+   * with one backhaul address per MAG link gives all of them.
+   */
+  local: string | readonly string[];
+  /** Backhaul interface (the LMA's first one when it has several). */
+  backhaulIf: string;
+  log: Logger;
+  backend?: BackendChoice; // default 'auto': ip6tnl where the kernel has it, else seg6
+  /** Namespace to program; default: the one this process runs in (node processes). */
+  netns?: string | null;
+}
+
+/** When ip applied a change (CLOCK_MONOTONIC, process.hrtime.bigint()). */
+export interface Applied {
+  tStartNs: bigint;
+  tEndNs: bigint;
+}
+
+export interface DataPlaneCounters {
+  changes: number; // ip lines applied
+  failures: number; // ip lines that failed (each also rejected its call)
+  tolerated: number; // 'exists' on add / 'missing' on delete: already in the wanted state
+}
+
+export interface DataPlane {
+  readonly backend: BackendName;
+  readonly role: DataPlaneRole;
+  readonly counters: Readonly<DataPlaneCounters>;
+  /** LMA: send the prefix to the MAG at pCoA (replaces any earlier binding in one step). dev: backhaul toward it, else looked up. */
+  lmaBind(hnp: string, pCoA: string, dev?: string): Promise<Applied>;
+  /** LMA: forget the prefix (no route left; a missing one is fine). */
+  lmaUnbind(hnp: string): Promise<Applied>;
+  /** MAG: uplink of the prefix from accessIf into the tunnel to lmaAddress; downlink to accessIf. */
+  magAttach(hnp: string, accessIf: string, lmaAddress: string): Promise<Applied>;
+  /** MAG: remove uplink rule and downlink route of the prefix (missing ones are fine). */
+  magDetach(hnp: string, accessIf: string): Promise<Applied>;
+  /** Stop the ip shell; kernel state stays (a restarted role re-initialises over it). */
+  close(): Promise<void>;
+}
