@@ -123,7 +123,7 @@ export class MhTransport {
       return;
     }
     // encodeMessage returns a view into a shared slab: copy before any delay
-    let bytes = Uint8Array.from(encodeMessage(msg));
+    let bytes: Uint8Array = Uint8Array.from(encodeMessage(msg));
     if (this.opts.mode === 'udp' && this.bindBytes) bytes = withChecksum(bytes, this.bindBytes, addressBytes(dst));
     if (applies && imp.delayMs > 0) {
       this.counters.impairDelayed++;
