@@ -1,0 +1,389 @@
+// The MAG's Binding Update List (RFC 5213 6.1), one entry per MN attachment
+// (MN-ID + MN-LL-ID + ATT), as a pure state machine: step(entry, event)
+// returns the entry's next state and the effects to perform (send a PBU, arm
+// or cancel a timer, program the kernel, advertise, report), as data. The
+// role performs them; tests drive it with fake clocks and no I/O.
+//
+// States: registering (first PBU outstanding), bound, renewing (refresh PBU
+// outstanding, routes stay), deregistering (lifetime-0 PBU outstanding, routes
+// already gone). An entry leaves the list with a `removed` effect.
+//
+// Retransmission (RFC 6275 11.8 as used by RFC 5213 6.9.4): every
+// retransmission carries a new sequence number, the interval doubles from
+// retransmitInitialMs up to retransmitMaxMs. A first registration gives up
+// after registrationAttempts transmissions; a refresh keeps trying until the
+// granted lifetime runs out (the binding is still valid until then, e.g.
+// while an LMA restarts); a de-registration is sent deregistrationAttempts
+// times at most and the entry goes whether or not a PBA came.
+
+import { HANDOFF_INDICATOR, PBA_STATUS } from '../protocol/numbers.js';
+
+export interface BulTimings {
+  /** first retransmission timeout (RFC 6275's InitialBindackTimeoutFirstReg is 1 s: far above emulated round trips) */
+  retransmitInitialMs: number;
+  /** cap of the doubling interval (RFC 6275 MAX_BINDACK_TIMEOUT is 32 s) */
+  retransmitMaxMs: number;
+  /** transmissions of a first registration before registration-failed */
+  registrationAttempts: number;
+  /** transmissions of a de-registration before the entry goes anyway */
+  deregistrationAttempts: number;
+  /** lifetime asked for in every registration and refresh, seconds */
+  lifetimeS: number;
+  /** refresh when this share of the granted lifetime has passed (or earlier on a Binding Refresh Advice) */
+  refreshAt: number;
+}
+
+export const DEFAULT_TIMINGS: BulTimings = {
+  retransmitInitialMs: 50,
+  retransmitMaxMs: 3000,
+  registrationAttempts: 8, // 50+100+...+3000: gives up after about 9 s
+  deregistrationAttempts: 3,
+  lifetimeS: 60,
+  refreshAt: 0.8,
+};
+
+export type BulState = 'registering' | 'bound' | 'renewing' | 'deregistering';
+export type TimerName = 'retransmit' | 'refresh' | 'expire';
+
+/** One outstanding PBU and its retransmissions. */
+export interface Pending {
+  lifetimeS: number; // 0 = de-registration
+  hi: number;
+  hnp: string; // CIDR sent in the HNP option (::/0 = allocate)
+  attempt: number; // transmissions so far
+  backoffMs: number; // wait after the last transmission
+  tx: Array<{ seq: number; ns: bigint }>; // the sequence numbers sent for this request (newest last)
+}
+
+export interface BulEntry {
+  readonly key: string;
+  readonly mnId: string;
+  readonly llId: string; // hex octets with ':'
+  readonly att: number;
+  iface: string; // access interface the MN is on
+  state: BulState;
+  /** what a first registration asks for: the profile's fixed prefix, or ::/0 */
+  requestedHnp: string;
+  /** granted by the LMA (CIDR), once a PBA accepted it */
+  hnp?: string;
+  /** granted lifetime, seconds (0 until accepted) */
+  lifetimeS: number;
+  /** when the granted lifetime runs out (CLOCK_MONOTONIC ns), when bound or renewing */
+  expiresNs?: bigint;
+  /** the kernel forwards the prefix (uplink + downlink installed) */
+  routes: boolean;
+  pending?: Pending;
+}
+
+export interface AttachInfo {
+  mnId: string;
+  llId: string;
+  att: number;
+  iface: string;
+  requestedHnp: string;
+  hi: number;
+}
+
+export type BulEvent =
+  | { type: 'attach'; info: AttachInfo; nowNs: bigint }
+  | { type: 'detach'; nowNs: bigint }
+  | {
+      type: 'pba';
+      seq: number;
+      status: number;
+      lifetimeS: number;
+      hnp?: string; // CIDR of the PBA's HNP option
+      refreshS?: number; // Binding Refresh Advice
+      nowNs: bigint;
+    }
+  | { type: 'timer'; timer: TimerName; nowNs: bigint };
+
+export type RaReason = 'attach' | 'periodic' | 'deregistration';
+
+export type Effect =
+  | { kind: 'send'; seq: number; lifetimeS: number; hi: number; hnp: string; attempt: number }
+  | { kind: 'arm'; timer: TimerName; ms: number }
+  | { kind: 'cancel'; timer: TimerName }
+  | { kind: 'program'; hnp: string; iface: string }
+  | { kind: 'unprogram'; hnp: string; iface: string }
+  | { kind: 'advertise'; hnp: string; iface: string; reason: RaReason }
+  /** a PBA matched an outstanding PBU (the pba-received event) */
+  | { kind: 'pba'; seq: number; status: number; lifetimeS: number; hnp?: string; rttUs: number }
+  | { kind: 'failed'; reason: string; status?: number }
+  | { kind: 'removed' }
+  | { kind: 'ignored'; why: string };
+
+export interface StepResult {
+  entry: BulEntry | undefined; // undefined = the entry left the list
+  effects: Effect[];
+}
+
+/** MAG-wide PBU sequence numbers (16 bits, wrapping); shared by all entries so a re-attachment never reuses a recent one. */
+export class SeqCounter {
+  constructor(private last = 0) {}
+  next(): number {
+    this.last = (this.last + 1) & 0xffff;
+    return this.last;
+  }
+  /** After a PBA with status 135 (its sequence is the last one the LMA accepted): continue above it. */
+  skipPast(seq: number): void {
+    if (seqNewer(seq, this.last)) this.last = seq & 0xffff;
+  }
+}
+
+/** RFC 6275 9.5.1: a is newer than b when less than 2^15 ahead, modulo 2^16. */
+export function seqNewer(a: number, b: number): boolean {
+  const d = (a - b) & 0xffff;
+  return d !== 0 && d < 0x8000;
+}
+
+export function entryKey(mnId: string, llId: string, att: number): string {
+  return `${mnId}|${llId.toLowerCase()}|${att}`;
+}
+
+export interface StepEnv {
+  timings: BulTimings;
+  seq: SeqCounter;
+}
+
+const MAX_TX_KEPT = 16; // sequence numbers remembered per request (a late PBA for an older one still matches)
+const NS_PER_MS = 1_000_000n;
+
+/** Advance one entry by one event. Never throws on any event in any state; what it ignores, it says. */
+export function step(entry: BulEntry | undefined, ev: BulEvent, env: StepEnv): StepResult {
+  if (entry === undefined) {
+    if (ev.type !== 'attach') return { entry, effects: [{ kind: 'ignored', why: `${ev.type} for no entry` }] };
+    const e: BulEntry = {
+      key: entryKey(ev.info.mnId, ev.info.llId, ev.info.att),
+      mnId: ev.info.mnId,
+      llId: ev.info.llId.toLowerCase(),
+      att: ev.info.att,
+      iface: ev.info.iface,
+      state: 'registering',
+      requestedHnp: ev.info.requestedHnp,
+      lifetimeS: 0,
+      routes: false,
+    };
+    return register(e, ev.info.hi, ev.nowNs, env);
+  }
+  switch (ev.type) {
+    case 'attach':
+      return onAttach(entry, ev.info, ev.nowNs, env);
+    case 'detach':
+      return onDetach(entry, ev.nowNs, env);
+    case 'pba':
+      return onPba(entry, ev, env);
+    case 'timer':
+      return onTimer(entry, ev.timer, ev.nowNs, env);
+  }
+}
+
+function register(e: BulEntry, hi: number, nowNs: bigint, env: StepEnv): StepResult {
+  const effects: Effect[] = [{ kind: 'cancel', timer: 'refresh' }, { kind: 'cancel', timer: 'expire' }];
+  e.state = 'registering';
+  e.lifetimeS = 0;
+  e.expiresNs = undefined;
+  e.pending = newPending(env.timings.lifetimeS, hi, e.hnp ?? e.requestedHnp, env);
+  transmit(e, nowNs, env, effects);
+  return { entry: e, effects };
+}
+
+function newPending(lifetimeS: number, hi: number, hnp: string, env: StepEnv): Pending {
+  return { lifetimeS, hi, hnp, attempt: 0, backoffMs: env.timings.retransmitInitialMs, tx: [] };
+}
+
+/** Send (or resend) the pending PBU with a fresh sequence number and arm its retransmission. */
+function transmit(e: BulEntry, nowNs: bigint, env: StepEnv, effects: Effect[]): void {
+  const p = e.pending as Pending;
+  const seq = env.seq.next();
+  if (p.attempt > 0) p.backoffMs = Math.min(p.backoffMs * 2, env.timings.retransmitMaxMs);
+  p.attempt += 1;
+  p.tx.push({ seq, ns: nowNs });
+  if (p.tx.length > MAX_TX_KEPT) p.tx.shift();
+  effects.push({ kind: 'send', seq, lifetimeS: p.lifetimeS, hi: p.hi, hnp: p.hnp, attempt: p.attempt });
+  effects.push({ kind: 'arm', timer: 'retransmit', ms: p.backoffMs });
+}
+
+function onAttach(e: BulEntry, info: AttachInfo, nowNs: bigint, env: StepEnv): StepResult {
+  if (e.state === 'deregistering') {
+    // back before the de-registration completed (a flap): register afresh
+    e.iface = info.iface;
+    return register(e, info.hi, nowNs, env);
+  }
+  if (info.iface === e.iface) return { entry: e, effects: [{ kind: 'ignored', why: `already ${e.state} on ${e.iface}` }] };
+  // the MN moved to another access interface of this MAG: same binding, routes follow it
+  const effects: Effect[] = [];
+  const old = e.iface;
+  e.iface = info.iface;
+  if (e.routes && e.hnp) {
+    effects.push({ kind: 'unprogram', hnp: e.hnp, iface: old });
+    effects.push({ kind: 'program', hnp: e.hnp, iface: e.iface });
+    effects.push({ kind: 'advertise', hnp: e.hnp, iface: e.iface, reason: 'attach' });
+  }
+  return { entry: e, effects };
+}
+
+function onDetach(e: BulEntry, nowNs: bigint, env: StepEnv): StepResult {
+  if (e.state === 'deregistering') return { entry: e, effects: [{ kind: 'ignored', why: 'detach while deregistering' }] };
+  // no deprecating RA: the MN is gone from this link, and on a handover it
+  // keeps its prefix at the next MAG
+  const effects: Effect[] = [{ kind: 'cancel', timer: 'refresh' }, { kind: 'cancel', timer: 'expire' }];
+  if (e.routes && e.hnp) effects.push({ kind: 'unprogram', hnp: e.hnp, iface: e.iface });
+  e.routes = false;
+  e.state = 'deregistering';
+  // HI 4 (unknown): the MAG cannot tell a handover from a switch-off
+  e.pending = newPending(0, HANDOFF_INDICATOR.unknown, e.hnp ?? e.requestedHnp, env);
+  transmit(e, nowNs, env, effects);
+  return { entry: e, effects };
+}
+
+function matchTx(p: Pending, seq: number): { seq: number; ns: bigint } | undefined {
+  for (let i = p.tx.length - 1; i >= 0; i--) if (p.tx[i]?.seq === seq) return p.tx[i];
+  return undefined;
+}
+
+function rttUs(nowNs: bigint, txNs: bigint): number {
+  return Number(nowNs - txNs) / 1000;
+}
+
+function onPba(e: BulEntry, ev: Extract<BulEvent, { type: 'pba' }>, env: StepEnv): StepResult {
+  const p = e.pending;
+  if (!p) return { entry: e, effects: [{ kind: 'ignored', why: `PBA seq ${ev.seq} with nothing outstanding (${e.state})` }] };
+  const tx = matchTx(p, ev.seq);
+  if (!tx && ev.status === PBA_STATUS.sequenceOutOfWindow) {
+    // 135 echoes the last sequence number the LMA accepted (RFC 6275 11.7.1): continue above it, resend now
+    const last = p.tx[p.tx.length - 1] as { seq: number; ns: bigint };
+    const effects: Effect[] = [
+      { kind: 'pba', seq: ev.seq, status: ev.status, lifetimeS: ev.lifetimeS, rttUs: rttUs(ev.nowNs, last.ns) },
+    ];
+    env.seq.skipPast(ev.seq);
+    if (p.attempt >= attemptLimit(e, env)) return giveUp(e, effects, 'sequence number out of window after the last attempt', ev.status);
+    transmit(e, ev.nowNs, env, effects);
+    return { entry: e, effects };
+  }
+  if (!tx) return { entry: e, effects: [{ kind: 'ignored', why: `PBA seq ${ev.seq} matches no outstanding PBU` }] };
+
+  const effects: Effect[] = [{ kind: 'cancel', timer: 'retransmit' }];
+  effects.push({
+    kind: 'pba',
+    seq: ev.seq,
+    status: ev.status,
+    lifetimeS: ev.lifetimeS,
+    rttUs: rttUs(ev.nowNs, tx.ns),
+    ...(ev.hnp !== undefined ? { hnp: ev.hnp } : {}),
+  });
+  e.pending = undefined;
+
+  if (e.state === 'deregistering') {
+    effects.push({ kind: 'removed' });
+    return { entry: undefined, effects };
+  }
+  if (ev.status >= 128) return lose(e, effects, `refused by the LMA (status ${ev.status})`, ev.status);
+  const hnp = ev.hnp ?? (e.hnp !== undefined ? e.hnp : isUnspecified(e.requestedHnp) ? undefined : e.requestedHnp);
+  if (hnp === undefined) return lose(e, effects, 'PBA accepted without a home network prefix');
+  if (ev.lifetimeS <= 0) return lose(e, effects, 'PBA accepted with lifetime 0');
+
+  const renewing = e.state === 'renewing';
+  const moved = e.routes && e.hnp !== undefined && e.hnp !== hnp;
+  if (moved) effects.push({ kind: 'unprogram', hnp: e.hnp as string, iface: e.iface });
+  e.hnp = hnp;
+  e.lifetimeS = ev.lifetimeS;
+  e.state = 'bound';
+  // the lifetime runs from when this PBU was sent (RFC 6275 11.7.3)
+  const lifetimeMs = ev.lifetimeS * 1000;
+  e.expiresNs = tx.ns + BigInt(lifetimeMs) * NS_PER_MS;
+  const left = Math.max(0, Number(e.expiresNs - ev.nowNs) / 1e6);
+  let refreshMs = lifetimeMs * env.timings.refreshAt - Number(ev.nowNs - tx.ns) / 1e6;
+  if (ev.refreshS !== undefined && ev.refreshS > 0) refreshMs = Math.min(refreshMs, ev.refreshS * 1000);
+  effects.push({ kind: 'arm', timer: 'refresh', ms: Math.max(0, Math.min(refreshMs, left)) });
+  effects.push({ kind: 'arm', timer: 'expire', ms: left });
+  if (!e.routes || moved) {
+    effects.push({ kind: 'program', hnp, iface: e.iface });
+    e.routes = true;
+  }
+  effects.push({ kind: 'advertise', hnp, iface: e.iface, reason: renewing && !moved ? 'periodic' : 'attach' });
+  return { entry: e, effects };
+}
+
+function isUnspecified(cidr: string): boolean {
+  return cidr === '::/0';
+}
+
+/** The binding is gone (refused, expired, or an unusable PBA): routes out, deprecate the prefix, entry goes. */
+function lose(e: BulEntry, effects: Effect[], reason: string, status?: number): StepResult {
+  effects.push({ kind: 'cancel', timer: 'retransmit' }, { kind: 'cancel', timer: 'refresh' }, { kind: 'cancel', timer: 'expire' });
+  if (e.routes && e.hnp) {
+    effects.push({ kind: 'unprogram', hnp: e.hnp, iface: e.iface });
+    effects.push({ kind: 'advertise', hnp: e.hnp, iface: e.iface, reason: 'deregistration' });
+  }
+  e.routes = false;
+  effects.push(status === undefined ? { kind: 'failed', reason } : { kind: 'failed', reason, status });
+  effects.push({ kind: 'removed' });
+  return { entry: undefined, effects };
+}
+
+function giveUp(e: BulEntry, effects: Effect[], reason: string, status?: number): StepResult {
+  if (e.state === 'deregistering') {
+    effects.push({ kind: 'cancel', timer: 'retransmit' }, { kind: 'removed' });
+    return { entry: undefined, effects };
+  }
+  return lose(e, effects, reason, status);
+}
+
+function attemptLimit(e: BulEntry, env: StepEnv): number {
+  if (e.state === 'registering') return env.timings.registrationAttempts;
+  if (e.state === 'deregistering') return env.timings.deregistrationAttempts;
+  return Number.POSITIVE_INFINITY; // renewing: until the lifetime runs out
+}
+
+function onTimer(e: BulEntry, timer: TimerName, nowNs: bigint, env: StepEnv): StepResult {
+  switch (timer) {
+    case 'retransmit': {
+      if (!e.pending) return { entry: e, effects: [{ kind: 'ignored', why: 'retransmit timer with nothing outstanding' }] };
+      if (e.pending.attempt >= attemptLimit(e, env)) {
+        return giveUp(e, [], `no PBA after ${e.pending.attempt} transmissions`);
+      }
+      const effects: Effect[] = [];
+      transmit(e, nowNs, env, effects);
+      return { entry: e, effects };
+    }
+    case 'refresh': {
+      if (e.state !== 'bound' || e.hnp === undefined) return { entry: e, effects: [{ kind: 'ignored', why: `refresh timer while ${e.state}` }] };
+      e.state = 'renewing';
+      e.pending = newPending(env.timings.lifetimeS, HANDOFF_INDICATOR.notChanged, e.hnp, env);
+      const effects: Effect[] = [];
+      transmit(e, nowNs, env, effects);
+      return { entry: e, effects };
+    }
+    case 'expire': {
+      if (e.state !== 'bound' && e.state !== 'renewing') return { entry: e, effects: [{ kind: 'ignored', why: `expire timer while ${e.state}` }] };
+      return lose(e, [], 'binding lifetime ran out without an accepted refresh');
+    }
+  }
+}
+
+/** The entry as JSON for the `bul` command (bigints as decimal strings). */
+export function entryJson(e: BulEntry, nowNs: bigint): Record<string, unknown> {
+  return {
+    key: e.key,
+    mnId: e.mnId,
+    llId: e.llId,
+    att: e.att,
+    iface: e.iface,
+    state: e.state,
+    requestedHnp: e.requestedHnp,
+    hnp: e.hnp ?? null,
+    lifetimeS: e.lifetimeS,
+    remainingS: e.expiresNs === undefined ? null : Math.max(0, Number(e.expiresNs - nowNs) / 1e9),
+    routes: e.routes,
+    pending: e.pending
+      ? {
+          lifetimeS: e.pending.lifetimeS,
+          hi: e.pending.hi,
+          hnp: e.pending.hnp,
+          attempt: e.pending.attempt,
+          seq: e.pending.tx[e.pending.tx.length - 1]?.seq ?? null,
+        }
+      : null,
+  };
+}
