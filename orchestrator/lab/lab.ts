@@ -16,6 +16,7 @@ import type { Progress } from '../cli/progress.js';
 import { guardTeardown, type Guard } from './guard.js';
 import { chooseRunId } from './runid.js';
 import { startCapture, type CaptureHandle } from '../launch/capture.js';
+import { seedPolicy } from '../policy/seed.js';
 
 // A running emulated domain: built in a fixed order (plan, namespaces and
 // links, Redis, node processes, captures) and torn down in reverse, on success,
@@ -173,6 +174,10 @@ export async function labUp(file: string, opts: UpOptions): Promise<Lab> {
       await setRedisUrl(runId, lab.redis.url);
       rs.done(lab.redis.external ? `(REDIS_URL ${lab.redis.url})` : '');
       interrupted();
+
+      const ps = progress.step('policy store');
+      const seed = await seedPolicy(plan, lab.redis.url);
+      ps.done(`${seed.mns.length} MNs, ${seed.mags.length} MAGs`);
 
       const ns = progress.step('node processes');
       lab.nodes = await launchNodes(plan, paths, lab.redis.url, {

@@ -60,6 +60,10 @@ export interface NodeProcesses {
   stopAll(timeoutMs?: number): Promise<NodeExit[]>;
   /** the orchestrator's bus connection used by the launcher (request/ping etc.) */
   bus: Bus;
+  /** Kill one node's process group (a scenario's crash); resolves when it is gone. Reported with expected = true. */
+  kill(node: string, signal?: NodeJS.Signals): Promise<NodeExit | null>;
+  /** Start a node again (after kill or a crash) and wait for its `ready`. */
+  restart(node: string, timeoutMs?: number): Promise<void>;
 }
 
 /**
@@ -117,6 +121,7 @@ export async function launchNodes(
   const bus = await Bus.connect(redisUrl, paths.id, 'orchestrator');
   const children = new Map<string, Child>();
   const ready = new Set<string>();
+  const killing = new Set<number>(); // pids a scenario kills on purpose
   const exitListeners = new Set<(e: NodeExit) => void>();
   const changed = new Set<() => void>(); // wakes waitReady and the spawn gate
   const notify = () => changed.forEach((f) => f());
@@ -130,7 +135,12 @@ export async function launchNodes(
   void (async () => {
     try {
       for await (const ev of events) {
-        if (ev.type !== 'ready' || !children.has(ev.node) || ready.has(ev.node)) continue;
+        const c = children.get(ev.node);
+        // a ready from a process killed since (its event read late) does not count for its successor
+        if (ev.type !== 'ready' || !c || c.exit || ready.has(ev.node)) continue;
+        // (ip netns exec execs the node: the pid it reports is the one we spawned)
+        const pid = (ev.data as { pid?: unknown } | undefined)?.pid;
+        if (typeof pid === 'number' && pid !== c.pid) continue;
         ready.add(ev.node);
         progress(ev.node, 'ready');
         notify();
@@ -156,11 +166,12 @@ export async function launchNodes(
     });
     if (sub.pid === undefined) throw new PmipError(ErrorCodes.runtime, `could not start node ${node.name}`);
     const child: Child = { node, pid: sub.pid, exit: null, exited: Promise.resolve() };
+    ready.delete(node.name); // a restart: wait for the new process's own ready
     children.set(node.name, child);
     sub.stdin?.on('error', () => {}); // EPIPE when the node is already gone
     // `exited` settles only after `exit` is recorded, so waiters see it set
     child.exited = sub.then((r) => {
-      const exit: NodeExit = { node: node.name, pid: child.pid, code: r.exitCode ?? null, signal: r.signal ?? null, expected: stopping };
+      const exit: NodeExit = { node: node.name, pid: child.pid, code: r.exitCode ?? null, signal: r.signal ?? null, expected: stopping || killing.has(child.pid) };
       child.exit = exit;
       progress(node.name, 'exited');
       exitListeners.forEach((cb) => cb(exit));
@@ -258,10 +269,40 @@ export async function launchNodes(
       return [...children.values()].flatMap((c) => (c.exit ? [c.exit] : []));
     })());
 
+  const kill = async (name: string, signal: NodeJS.Signals = 'SIGKILL') => {
+    const c = children.get(name);
+    if (!c) throw new PmipError(ErrorCodes.badInput, `no node '${name}' in run ${paths.id}`);
+    if (c.exit) return c.exit;
+    killing.add(c.pid);
+    killGroup(c.pid, signal);
+    await c.exited;
+    return c.exit;
+  };
+
+  const restart = async (name: string, timeoutMs = 15_000) => {
+    const c = children.get(name);
+    if (!c) throw new PmipError(ErrorCodes.badInput, `no node '${name}' in run ${paths.id}`);
+    if (!c.exit) await kill(name);
+    if (stopping) throw new PmipError(ErrorCodes.runtime, `run ${paths.id} is stopping: ${name} not restarted`);
+    spawnOne(c.node);
+    const next = children.get(name)!;
+    const deadline = Date.now() + timeoutMs;
+    while (!ready.has(name)) {
+      if (next.exit) throw new PmipError(ErrorCodes.runtime, `node ${name} exited again while restarting:\n${indent(tailFile(paths.nodeLog(name), 6))}`);
+      const left = deadline - Date.now();
+      if (left <= 0) throw new PmipError(ErrorCodes.timeout, `node ${name} not ready ${timeoutMs} ms after its restart`, `see ${paths.nodeLog(name)}`);
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([waitChange(), new Promise<void>((r) => (timer = setTimeout(r, left)))]);
+      clearTimeout(timer);
+    }
+  };
+
   return {
     bus,
     waitReady,
     stopAll,
+    kill,
+    restart,
     pids: () => [...children.values()].map((c) => ({ node: c.node.name, pid: c.pid })),
     rssMb: async () =>
       [...children.values()].map((c) => ({ node: c.node.name, rssMb: c.exit || !isAlive(c.pid) ? null : rssMbOf(c.pid) })),
