@@ -18,6 +18,7 @@ interface AddonSocket {
   send(buf: Buffer, offset: number, length: number, address: string, cb: (err: Error | null, bytes: number) => void): void;
   getOption(level: number, option: number, value: Buffer, length: number): number;
   setOption(level: number, option: number, value: number): void;
+  setOption(level: number, option: number, value: Buffer, length: number): void;
   close(): void;
 }
 
@@ -81,6 +82,12 @@ export class RawSocket {
 
   setIntOption(level: number, option: number, value: number): void {
     this.sock.setOption(level, option, value);
+  }
+
+  /** setsockopt with a struct or string value (e.g. SO_BINDTODEVICE, ICMP6_FILTER); throws with errno text. */
+  setBufferOption(level: number, option: number, value: Uint8Array): void {
+    const b = Buffer.from(value);
+    this.sock.setOption(level, option, b, b.length);
   }
 
   close(): void {
