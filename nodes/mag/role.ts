@@ -1,6 +1,514 @@
-import type { Role } from '../runtime/role.js';
+import type { Logger } from 'pino';
+import { openDataPlane, type DataPlane } from '../dataplane/index.js';
+import type { Message, MessageOf } from '../protocol/index.js';
+import type { BusCommand } from '../runtime/bus.js';
+import type { RoleEventName, RoleEvents } from '../runtime/events.js';
+import { LinkMonitor, type LinkState } from '../runtime/link-monitor.js';
+import { MhTransport, transportOptionsFor, type Inbound } from '../runtime/mh-transport.js';
+import { NdpRouter } from '../runtime/ndp.js';
+import { magAllowed, PolicyStore, type MnProfile } from '../runtime/policy-store.js';
+import type { Role, RoleContext } from '../runtime/role.js';
+import { accessInterfaces, handoffIndicator, type AccessIface, type ServedMn } from './access.js';
+import { BindingUpdateList } from './bul-list.js';
+import { type BulEntry, type Effect, entryJson, entryKey, type RaReason, SeqCounter } from './bul.js';
+import { parseMagOptions, timingsOf, type MagOptions } from './config.js';
+import { HeartbeatMonitor } from './heartbeat.js';
+import { buildPbu, heartbeatRequest, heartbeatResponse, readPba, TimestampClock } from './messages.js';
 
-// Placeholder until the mag role lands (issue 6): the bare runtime.
+// The Mobile Access Gateway (RFC 5213 section 6). Wiring only: attachment
+// detection (carrier from LinkMonitor, Router Solicitations from NdpRouter),
+// the policy store lookup, the Binding Update List (bul.ts decides, this file
+// performs its effects), the kernel data plane, RAs and the heartbeat.
+//
+// The handover path is kept short: carrier up -> (one Redis GET pair for the
+// policy profile) -> PBU on the wire; PBA -> one ip batch (rule + route) ->
+// routes-programmed -> RA. Nothing on it waits for an RS.
+
 export function createRole(): Role {
-  return { start: async () => undefined, stop: async () => undefined };
+  return new MagRole();
+}
+
+interface Counters {
+  pbuSent: number;
+  pbuRetransmitted: number;
+  pbaOk: number;
+  pbaFailed: number;
+  pbaUnmatched: number;
+  raSent: number;
+  raFailed: number;
+  rsReceived: number;
+  registrationsFailed: number;
+  attachRefused: number;
+  kernelFailures: number;
+  heartbeatsAnswered: number;
+  ignored: number;
+}
+
+class MagRole implements Role {
+  private ctx!: RoleContext;
+  private log!: Logger;
+  private opts!: MagOptions;
+  private transport: MhTransport | null = null;
+  private dp: DataPlane | null = null;
+  private ndp: NdpRouter | null = null;
+  private monitor: LinkMonitor | null = null;
+  private heartbeat: HeartbeatMonitor | null = null;
+  private bul!: BindingUpdateList;
+  private policy!: PolicyStore;
+  private readonly clock = new TimestampClock();
+  private readonly access = new Map<string, AccessIface>();
+  /** entry keys per access interface (what a carrier loss there detaches) */
+  private readonly onIface = new Map<string, Set<string>>();
+  /** entry keys attached at least once (for the Handoff Indicator) */
+  private readonly seen = new Set<string>();
+  /** the MN's link-local address per entry, learnt from its RS (unicast RAs) */
+  private readonly mnLinkLocal = new Map<string, string>();
+  /** kernel changes and RAs of one entry run in order */
+  private readonly queues = new Map<string, Promise<void>>();
+  private readonly raTimers = new Map<string, NodeJS.Timeout>();
+  private readonly retryTimers = new Map<string, NodeJS.Timeout>();
+  private readonly attaching = new Set<string>(); // iface|llId with a policy lookup in flight
+  private stopping = false;
+  private readonly counters: Counters = {
+    pbuSent: 0,
+    pbuRetransmitted: 0,
+    pbaOk: 0,
+    pbaFailed: 0,
+    pbaUnmatched: 0,
+    raSent: 0,
+    raFailed: 0,
+    rsReceived: 0,
+    registrationsFailed: 0,
+    attachRefused: 0,
+    kernelFailures: 0,
+    heartbeatsAnswered: 0,
+    ignored: 0,
+  };
+
+  async start(ctx: RoleContext): Promise<void> {
+    this.ctx = ctx;
+    this.log = ctx.log.child({ role: 'mag' });
+    this.opts = parseMagOptions(ctx.node.options);
+    for (const a of accessInterfaces(ctx.plan, ctx.node.name)) this.access.set(a.iface, a);
+    this.policy = new PolicyStore(ctx.bus, (key, issue) => this.log.warn({ key, issue }, 'invalid policy store entry ignored'));
+    this.bul = new BindingUpdateList(
+      { timings: timingsOf(this.opts), seq: new SeqCounter(Math.floor(Math.random() * 0x10000)) },
+      (entry, effects) => this.perform(entry, effects),
+    );
+
+    this.transport = await MhTransport.open({ ...transportOptionsFor(ctx), bind: this.opts.proxyCoa, log: this.log });
+    this.transport.onMessage((m) => this.onMh(m));
+    this.dp = await openDataPlane({
+      role: 'mag',
+      local: this.opts.proxyCoa,
+      backhaulIf: this.opts.backhaulIface,
+      log: this.log,
+      backend: ctx.plan.settings?.tunnel ?? 'auto',
+    });
+    this.ndp = new NdpRouter({
+      log: this.log,
+      mac: this.opts.accessMac,
+      linkLocal: this.opts.accessLinkLocal,
+      routerLifetime: this.opts.raRouterLifetimeS,
+    });
+    this.ndp.onSolicit((iface, src, sllao) => this.onRs(iface, src, sllao));
+    this.monitor = await LinkMonitor.start(this.log);
+    this.monitor.on('link', (l) => this.onLink(l));
+    for (const iface of this.access.keys()) this.listenRs(iface);
+
+    this.heartbeat = new HeartbeatMonitor({
+      intervalMs: this.opts.heartbeatIntervalMs,
+      missedAllowed: this.opts.heartbeatMissed,
+      send: (seq) => this.transport?.send(heartbeatRequest(seq), this.opts.lmaAddress),
+      onState: (state, missed) => {
+        this.log[state === 'up' ? 'info' : 'warn']({ peer: this.opts.lmaAddress, state, missed }, 'LMA heartbeat state');
+        this.emit('peer-state', { peer: this.opts.lmaAddress, state, missed });
+      },
+    });
+    this.heartbeat.start();
+
+    this.log.info(
+      {
+        backend: this.dp.backend,
+        transport: this.transport.mode,
+        lma: this.opts.lmaAddress,
+        access: [...this.access.values()].map((a) => ({ iface: a.iface, mns: a.mns.map((m) => m.mnId), startsHere: a.startsHere, shared: a.shared })),
+      },
+      'MAG ready',
+    );
+    // MNs already on a link at start (initial attachment): no link event will come for them
+    for (const a of this.access.values()) if (this.monitor.link(a.iface)?.carrier) this.onCarrierUp(a.iface);
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.heartbeat?.stop();
+    this.bul?.stop();
+    for (const t of this.raTimers.values()) clearTimeout(t);
+    for (const t of this.retryTimers.values()) clearTimeout(t);
+    this.monitor?.stop();
+    this.ndp?.close();
+    await Promise.allSettled([...this.queues.values()]);
+    await this.transport?.close();
+    // kernel state stays: a restarted MAG re-initialises over it
+    await this.dp?.close();
+  }
+
+  async onCommand(cmd: BusCommand): Promise<boolean> {
+    if (cmd.type === 'stats') {
+      await this.ctx.bus.emit('stats', this.stats(), cmd.id);
+      return true;
+    }
+    if (cmd.type === 'bul') {
+      const now = process.hrtime.bigint();
+      await this.ctx.bus.emit('bul', { entries: this.bul.list().map((e) => entryJson(e, now)) }, cmd.id);
+      return true;
+    }
+    return false;
+  }
+
+  stats(): Record<string, unknown> {
+    return {
+      ...this.counters,
+      bul: this.bul.size,
+      transport: this.transport ? { ...this.transport.counters } : null,
+      ndp: this.ndp ? { ...this.ndp.counters } : null,
+      dataplane: this.dp ? { backend: this.dp.backend, ...this.dp.counters } : null,
+      heartbeat: this.heartbeat ? { state: this.heartbeat.peerState, missed: this.heartbeat.missedCount } : null,
+    };
+  }
+
+  // ---- attachment detection
+
+  private onLink(l: LinkState): void {
+    if (this.stopping || l.ifname === this.opts.backhaulIface || l.ifname === 'lo') return;
+    if (l.deleted) {
+      // netns moves take the interface away: the MN went with it
+      this.onCarrierDown(l.ifname);
+      this.ndp?.removeInterface(l.ifname);
+      return;
+    }
+    this.listenRs(l.ifname);
+    if (l.carrier && l.up) this.onCarrierUp(l.ifname);
+    else this.onCarrierDown(l.ifname);
+  }
+
+  /** Listen for RSs (and be able to send RAs) on an interface: the plan's access ones, or one that appeared (netns moves). */
+  private listenRs(iface: string): void {
+    if (!this.ndp || this.ndp.interfaces().includes(iface)) return;
+    if (!this.access.has(iface) && !this.monitor?.link(iface)) return;
+    try {
+      this.ndp.addInterface(iface);
+    } catch (e) {
+      this.log.warn({ iface, err: (e as Error).message }, 'cannot listen for router solicitations');
+    }
+  }
+
+  private onCarrierUp(iface: string): void {
+    const a = this.access.get(iface);
+    if (!a || a.mns.length === 0) {
+      this.log.info({ iface }, 'carrier up on an interface the plan names no MN for: waiting for a router solicitation');
+      return;
+    }
+    for (const mn of a.mns) void this.attach(iface, mn.llId, 'carrier', mn);
+  }
+
+  private onCarrierDown(iface: string): void {
+    const keys = this.onIface.get(iface);
+    if (!keys?.size) return;
+    for (const key of [...keys]) {
+      const e = this.bul.get(key);
+      keys.delete(key);
+      this.mnLinkLocal.delete(key);
+      this.cancelRetry(key);
+      if (!e) continue;
+      this.emit('mn-detach', { iface, mnId: e.mnId, trigger: 'carrier' });
+      this.bul.detach(key);
+    }
+  }
+
+  private onRs(iface: string, src: string, sllao: string | undefined): void {
+    if (this.stopping) return;
+    this.counters.rsReceived++;
+    this.emit('rs-received', { iface, src });
+    const a = this.access.get(iface);
+    let served: ServedMn | undefined;
+    if (sllao) served = a?.mns.find((m) => m.mac === sllao.toLowerCase());
+    else if (a?.mns.length === 1) served = a.mns[0];
+    const llId = served?.llId ?? sllao?.toLowerCase();
+    if (!llId) {
+      this.log.info({ iface, src }, 'RS without a source link-layer address on a link of several MNs: cannot tell who');
+      return;
+    }
+    const entry = this.bul.list().find((e) => e.llId === llId);
+    if (entry && src !== '::') this.mnLinkLocal.set(entry.key, src);
+    if (entry && entry.iface === iface && entry.state !== 'deregistering') {
+      // registering: the RA goes out when the PBA is in (to this MN's address now)
+      if (entry.routes) this.enqueue(entry.key, () => this.sendRa(entry, 'rs'));
+      return;
+    }
+    void this.attach(iface, llId, 'rs', served, src);
+  }
+
+  /** Look the MN up in the policy store (RFC 5213 6.2) and start its registration. */
+  private async attach(iface: string, llId: string, trigger: 'carrier' | 'rs', served?: ServedMn, rsSrc?: string): Promise<void> {
+    const flight = `${iface}|${llId}`;
+    if (this.attaching.has(flight)) return;
+    this.attaching.add(flight);
+    let profile: MnProfile | null;
+    try {
+      profile = await this.policy.mnByLinkLayerId(llId);
+    } catch (e) {
+      this.log.error({ iface, llId, err: (e as Error).message }, 'policy store lookup failed');
+      profile = null;
+    } finally {
+      this.attaching.delete(flight);
+    }
+    if (this.stopping) return;
+    const mnId = profile?.mnId ?? served?.mnId ?? llId;
+    const refuse = (reason: string) => {
+      this.counters.attachRefused++;
+      this.log.warn({ iface, llId, mnId, trigger, reason }, 'MN not registered');
+      this.emit('registration-failed', { mnId, reason });
+    };
+    if (!profile) return refuse('MN not in the policy store');
+    if (!magAllowed(profile, this.ctx.node.name)) return refuse(`MAG ${this.ctx.node.name} is not allowed to register this MN`);
+    if (profile.lma !== this.opts.lma) return refuse(`the MN is served by LMA ${profile.lma}, this MAG by ${this.opts.lma}`);
+    // the link may have gone while we looked (a quick flap): the carrier says
+    if (trigger === 'carrier' && this.monitor?.link(iface)?.carrier !== true) return;
+    const pi = profile.interfaces.find((i) => i.llId.toLowerCase() === llId);
+    const att = pi?.att ?? served?.att ?? 0;
+    const key = entryKey(profile.mnId, llId, att);
+    const hi = handoffIndicator(this.access.get(iface), this.seen.has(key));
+    this.seen.add(key);
+    if (rsSrc && rsSrc !== '::') this.mnLinkLocal.set(key, rsSrc);
+    let keys = this.onIface.get(iface);
+    if (!keys) this.onIface.set(iface, (keys = new Set()));
+    keys.add(key);
+    const existing = this.bul.get(key);
+    if (!existing || existing.state === 'deregistering' || existing.iface !== iface) {
+      this.emit('mn-attach', { iface, mnId: profile.mnId, llId, trigger });
+    }
+    this.bul.attach({ mnId: profile.mnId, llId, att, iface, requestedHnp: requestedHnp(profile, served), hi });
+  }
+
+  // ---- effects of the BUL
+
+  private perform(entry: BulEntry, effects: Effect[]): void {
+    const key = entry.key;
+    for (const eff of effects) {
+      switch (eff.kind) {
+        case 'send':
+          this.sendPbu(entry, eff);
+          break;
+        case 'program': {
+          const { hnp, iface } = eff;
+          this.enqueue(key, async () => {
+            await this.kernel(() => (this.dp as DataPlane).magAttach(hnp, iface, this.opts.lmaAddress), 'magAttach', hnp);
+            this.emit('routes-programmed', { mnId: entry.mnId, hnp, peer: this.opts.lmaAddress });
+          });
+          break;
+        }
+        case 'unprogram': {
+          const { hnp, iface } = eff;
+          this.enqueue(key, () => this.kernel(() => (this.dp as DataPlane).magDetach(hnp, iface), 'magDetach', hnp));
+          break;
+        }
+        case 'advertise': {
+          const { hnp, iface, reason } = eff;
+          this.enqueue(key, () => this.sendRa(entry, reason, hnp, iface));
+          break;
+        }
+        case 'pba': {
+          if (eff.status < 128) this.counters.pbaOk++;
+          else this.counters.pbaFailed++;
+          const ev: RoleEvents['pba-received'] = { mnId: entry.mnId, seq: eff.seq, status: eff.status, lifetime: eff.lifetimeS, rttUs: eff.rttUs };
+          if (eff.hnp !== undefined) ev.hnp = eff.hnp;
+          this.emit('pba-received', ev);
+          break;
+        }
+        case 'failed': {
+          this.counters.registrationsFailed++;
+          this.log.warn({ mnId: entry.mnId, reason: eff.reason, status: eff.status }, 'registration failed');
+          this.emit('registration-failed', eff.status === undefined ? { mnId: entry.mnId, reason: eff.reason } : { mnId: entry.mnId, reason: eff.reason, status: eff.status });
+          // no PBA at all (LMA away): try again later while the MN stays; a refusal waits for its next RS
+          if (eff.status === undefined) this.scheduleRetry(entry);
+          break;
+        }
+        case 'removed':
+          this.onIface.get(entry.iface)?.delete(key);
+          break;
+        case 'ignored':
+          this.counters.ignored++;
+          this.log.debug({ key, why: eff.why }, 'BUL ignored an event');
+          break;
+        case 'arm':
+        case 'cancel':
+          break; // the list runs its timers
+      }
+    }
+    this.updatePeriodicRa(key);
+  }
+
+  private sendPbu(entry: BulEntry, s: Extract<Effect, { kind: 'send' }>): void {
+    const msg = buildPbu({
+      seq: s.seq,
+      lifetimeS: s.lifetimeS,
+      hi: s.hi,
+      hnp: s.hnp,
+      mnId: entry.mnId,
+      llId: entry.llId,
+      att: entry.att,
+      ...(s.lifetimeS > 0 ? { linkLocal: this.opts.accessLinkLocal } : {}),
+      ...(this.opts.timestamps ? { timestamp: this.clock.next() } : {}),
+    });
+    this.transport?.send(msg, this.opts.lmaAddress);
+    this.counters.pbuSent++;
+    if (s.attempt > 1) this.counters.pbuRetransmitted++;
+    this.emit('pbu-sent', { mnId: entry.mnId, seq: s.seq, lifetime: s.lifetimeS, hi: s.hi, attempt: s.attempt, lma: this.opts.lmaAddress });
+  }
+
+  private async kernel(fn: () => Promise<unknown>, what: string, hnp: string): Promise<void> {
+    try {
+      await fn();
+    } catch (e) {
+      this.counters.kernelFailures++;
+      this.log.error({ what, hnp, err: (e as Error).message }, 'kernel programming failed');
+      throw e;
+    }
+  }
+
+  private enqueue(key: string, fn: () => Promise<void>): void {
+    const prev = this.queues.get(key) ?? Promise.resolve();
+    const next = prev.then(fn).catch(() => undefined); // logged where it failed; the next step still runs
+    this.queues.set(key, next);
+    void next.then(() => {
+      if (this.queues.get(key) === next) this.queues.delete(key);
+    });
+  }
+
+  // ---- router advertisements
+
+  private async sendRa(entry: BulEntry, reason: RaReason | 'rs', hnp = entry.hnp, iface = entry.iface): Promise<void> {
+    if (!this.ndp || !hnp) return;
+    const dst = this.mnLinkLocal.get(entry.key);
+    try {
+      if (reason === 'deregistration') {
+        await this.ndp.sendDeprecatingRa(iface, hnp, dst);
+      } else {
+        // the prefix lives as long as the binding (RFC 5213 6.7 keeps them in step)
+        const left = entry.expiresNs === undefined ? entry.lifetimeS : Math.max(0, Math.floor(Number(entry.expiresNs - process.hrtime.bigint()) / 1e9));
+        await this.ndp.sendRa(iface, [{ hnp, validLifetime: left, preferredLifetime: left }], dst);
+      }
+      this.counters.raSent++;
+      this.emit('ra-sent', { iface, mnId: entry.mnId, hnp, reason: reason === 'rs' ? 'rs' : reason });
+    } catch (e) {
+      this.counters.raFailed++;
+      this.log.warn({ iface, hnp, reason, err: (e as Error).message }, 'RA not sent');
+    }
+  }
+
+  /** While an entry holds routes, an unsolicited RA every raIntervalMin..Max ms. */
+  private updatePeriodicRa(key: string): void {
+    const e = this.bul.get(key);
+    const want = e?.routes === true && !this.stopping && this.opts.raIntervalMaxMs > 0;
+    const t = this.raTimers.get(key);
+    if (!want) {
+      if (t) clearTimeout(t);
+      this.raTimers.delete(key);
+      return;
+    }
+    if (t) return;
+    const { raIntervalMinMs: lo, raIntervalMaxMs: hi } = this.opts;
+    const h = setTimeout(() => {
+      this.raTimers.delete(key);
+      const cur = this.bul.get(key);
+      if (cur?.routes) this.enqueue(key, () => this.sendRa(cur, 'periodic'));
+      this.updatePeriodicRa(key);
+    }, lo + Math.random() * (hi - lo));
+    h.unref?.();
+    this.raTimers.set(key, h);
+  }
+
+  // ---- registration retries
+
+  private scheduleRetry(entry: BulEntry): void {
+    if (this.opts.retryAfterMs <= 0 || this.stopping) return;
+    this.cancelRetry(entry.key);
+    const h = setTimeout(() => {
+      this.retryTimers.delete(entry.key);
+      if (this.bul.get(entry.key) || this.monitor?.link(entry.iface)?.carrier !== true) return;
+      const served = this.access.get(entry.iface)?.mns.find((m) => m.llId === entry.llId);
+      void this.attach(entry.iface, entry.llId, 'carrier', served);
+    }, this.opts.retryAfterMs);
+    h.unref?.();
+    this.retryTimers.set(entry.key, h);
+  }
+
+  private cancelRetry(key: string): void {
+    const t = this.retryTimers.get(key);
+    if (t) clearTimeout(t);
+    this.retryTimers.delete(key);
+  }
+
+  // ---- Mobility Header input
+
+  private onMh(m: Inbound): void {
+    const msg: Message = m.msg;
+    switch (msg.kind) {
+      case 'pba': {
+        if (m.src !== this.opts.lmaAddress) {
+          this.counters.ignored++;
+          this.log.warn({ src: m.src }, 'PBA from an address that is not our LMA dropped');
+          return;
+        }
+        const p = readPba(msg);
+        if (!p) {
+          this.counters.ignored++;
+          this.log.warn({ src: m.src, seq: msg.sequence }, 'Binding Acknowledgement without the P flag dropped');
+          return;
+        }
+        if (!this.bul.pba(p, m.rxNs)) {
+          this.counters.pbaUnmatched++;
+          this.log.debug({ seq: p.seq, status: p.status }, 'PBA matches no outstanding PBU (late or duplicate)');
+        }
+        return;
+      }
+      case 'heartbeat':
+        this.onHeartbeat(msg, m);
+        return;
+      case 'bindingError':
+        this.counters.ignored++;
+        this.log.warn({ src: m.src, status: msg.status }, 'Binding Error received');
+        return;
+      default:
+        this.counters.ignored++;
+        this.log.debug({ src: m.src, kind: msg.kind }, 'Mobility Header message the MAG does not handle');
+    }
+  }
+
+  private onHeartbeat(msg: MessageOf<'heartbeat'>, m: Inbound): void {
+    if (msg.flags.R) {
+      if (m.src === this.opts.lmaAddress) this.heartbeat?.onResponse(msg.sequence);
+      return;
+    }
+    this.transport?.send(heartbeatResponse(msg), m.src, m.port);
+    this.counters.heartbeatsAnswered++;
+    if (m.src === this.opts.lmaAddress) this.heartbeat?.onPeerRequest();
+  }
+
+  private emit<K extends RoleEventName>(type: K, data: RoleEvents[K]): void {
+    this.ctx.bus.emit(type, data).catch((e: unknown) => this.log.warn({ type, err: (e as Error).message }, 'event not published'));
+  }
+}
+
+/**
+ * The HNP option of a first registration (RFC 5213 6.9.1.1): the profile's
+ * fixed prefix for this interface when it has one, else ::/0 (the LMA
+ * allocates one from its pool).
+ */
+export function requestedHnp(profile: MnProfile, served: ServedMn | undefined): string {
+  if (served?.hnp && profile.prefixes.includes(served.hnp)) return served.hnp;
+  if (profile.prefixes.length === 1 && profile.interfaces.length <= 1) return profile.prefixes[0] as string;
+  return '::/0';
 }

@@ -1,0 +1,98 @@
+import type { Message, MessageOf, MobilityOption, OptionOf } from '../protocol/index.js';
+import type { PbaInput } from './bul-list.js';
+
+// Translation between the BUL's view of a request and the Mobility Header
+// messages on the wire (OPMIP's mp_sender / mp_receiver layer): the role never
+// touches option lists itself.
+
+export interface PbuFields {
+  seq: number;
+  lifetimeS: number; // seconds; sent in 4 s units, rounded up
+  hi: number;
+  hnp: string; // CIDR, ::/0 = allocate
+  mnId: string;
+  llId: string; // hex octets with ':'
+  att: number;
+  /** the MAG's access link-local address (RFC 5213 6.8), sent with registrations */
+  linkLocal?: string;
+  timestamp?: { seconds: number; fraction: number };
+}
+
+/** Octets of "02:70:6c:..." as the option's lowercase hex. */
+export function llIdHex(llId: string): string {
+  return llId.replace(/[:\-.]/g, '').toLowerCase();
+}
+
+/** Back from option hex to colon-separated octets. */
+export function llIdText(hex: string): string {
+  return (hex.match(/../g) ?? []).join(':');
+}
+
+export function splitCidr(cidr: string): { prefix: string; prefixLength: number } {
+  const i = cidr.lastIndexOf('/');
+  return i < 0 ? { prefix: cidr, prefixLength: 128 } : { prefix: cidr.slice(0, i), prefixLength: Number(cidr.slice(i + 1)) };
+}
+
+/** RFC 5213 6.9.1.1: P and A set, with MN-ID, HNP, HI, ATT, MN-LL-ID, [LLA], [Timestamp]. */
+export function buildPbu(f: PbuFields): MessageOf<'pbu'> {
+  const { prefix, prefixLength } = splitCidr(f.hnp);
+  const options: MobilityOption[] = [
+    { kind: 'mnId', nai: f.mnId },
+    { kind: 'hnp', prefix, prefixLength },
+    { kind: 'handoffIndicator', value: f.hi },
+    { kind: 'accessTechnologyType', value: f.att },
+    { kind: 'mnLinkLayerId', identifier: llIdHex(f.llId) },
+  ];
+  if (f.linkLocal !== undefined) options.push({ kind: 'linkLocalAddress', address: f.linkLocal });
+  if (f.timestamp !== undefined) options.push({ kind: 'timestamp', ...f.timestamp });
+  return {
+    kind: 'pbu',
+    sequence: f.seq,
+    flags: { A: true, H: false, L: false, K: false, M: false, R: false, P: true },
+    lifetime: Math.min(0xffff, Math.ceil(f.lifetimeS / 4)),
+    options,
+  };
+}
+
+function opt<K extends MobilityOption['kind']>(m: Message, kind: K): OptionOf<K> | undefined {
+  return m.options.find((o): o is OptionOf<K> => o.kind === kind);
+}
+
+/** A PBA as the BUL takes it; null when it is not a proxy binding acknowledgement (P flag clear). */
+export function readPba(m: MessageOf<'pba'>): PbaInput | null {
+  if (!m.flags.P) return null;
+  const out: PbaInput = { seq: m.sequence, status: m.status, lifetimeS: m.lifetime * 4 };
+  const hnp = opt(m, 'hnp');
+  // ::/0 in a PBA is no prefix (a refusal echoes what was asked)
+  if (hnp && !(hnp.prefixLength === 0 && hnp.prefix === '::')) out.hnp = `${hnp.prefix}/${hnp.prefixLength}`;
+  const bra = opt(m, 'bindingRefreshAdvice');
+  if (bra) out.refreshS = bra.interval * 4; // RFC 6275 6.2.4: 4 s units
+  const id = opt(m, 'mnId');
+  if (id) out.mnId = id.nai;
+  const ll = opt(m, 'mnLinkLayerId');
+  if (ll) out.llId = llIdText(ll.identifier);
+  const att = opt(m, 'accessTechnologyType');
+  if (att) out.att = att.value;
+  return out;
+}
+
+/** RFC 5213 8.8: 48-bit seconds since 1970 and 16-bit 1/65536 fractions, strictly increasing per MAG. */
+export class TimestampClock {
+  private last = 0; // in 1/65536 s
+  constructor(private readonly nowMs: () => number = () => performance.timeOrigin + performance.now()) {}
+  next(): { seconds: number; fraction: number } {
+    let t = Math.floor((this.nowMs() * 65536) / 1000);
+    if (t <= this.last) t = this.last + 1;
+    this.last = t;
+    return { seconds: Math.floor(t / 65536), fraction: t % 65536 };
+  }
+}
+
+/** RFC 5847: a Heartbeat Response (R set) to a request, same sequence number. */
+export function heartbeatResponse(req: MessageOf<'heartbeat'>): MessageOf<'heartbeat'> {
+  return { kind: 'heartbeat', flags: { U: false, R: true }, sequence: req.sequence, options: [] };
+}
+
+export function heartbeatRequest(sequence: number): MessageOf<'heartbeat'> {
+  return { kind: 'heartbeat', flags: { U: false, R: false }, sequence: sequence >>> 0, options: [] };
+}
