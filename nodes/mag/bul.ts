@@ -118,12 +118,29 @@ export interface StepResult {
   effects: Effect[];
 }
 
-/** MAG-wide PBU sequence numbers (16 bits, wrapping); shared by all entries so a re-attachment never reuses a recent one. */
+/**
+ * MAG-wide PBU sequence numbers (16 bits, wrapping), shared by all entries so
+ * a re-attachment never reuses a recent one. With a `floor` (a clock in
+ * ticks shared by every MAG, e.g. CLOCK_MONOTONIC ms), a number jumps ahead
+ * to the clock when that is newer: an LMA that orders PBUs by sequence number
+ * (no timestamps) then sees a handover's PBU from the new MAG as newer than
+ * what the old MAG sent before, instead of answering 135 and costing a round
+ * trip. Refreshes (last + 1 is newer than a clock 2^15 ticks ahead) keep
+ * counting.
+ */
 export class SeqCounter {
-  constructor(private last = 0) {}
+  constructor(
+    private last = 0,
+    private readonly floor?: () => number,
+  ) {}
   next(): number {
-    this.last = (this.last + 1) & 0xffff;
-    return this.last;
+    let n = (this.last + 1) & 0xffff;
+    if (this.floor) {
+      const f = this.floor() & 0xffff;
+      if (seqNewer(f, n)) n = f;
+    }
+    this.last = n;
+    return n;
   }
   /** After a PBA with status 135 (its sequence is the last one the LMA accepted): continue above it. */
   skipPast(seq: number): void {

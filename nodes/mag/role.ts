@@ -92,7 +92,7 @@ class MagRole implements Role {
     for (const a of accessInterfaces(ctx.plan, ctx.node.name)) this.access.set(a.iface, a);
     this.policy = new PolicyStore(ctx.bus, (key, issue) => this.log.warn({ key, issue }, 'invalid policy store entry ignored'));
     this.bul = new BindingUpdateList(
-      { timings: timingsOf(this.opts), seq: new SeqCounter(Math.floor(Math.random() * 0x10000)) },
+      { timings: timingsOf(this.opts), seq: new SeqCounter(0, () => Number(process.hrtime.bigint() / 1_000_000n)) },
       (entry, effects) => this.perform(entry, effects),
     );
 

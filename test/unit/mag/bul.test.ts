@@ -272,6 +272,19 @@ describe('sequence numbers', () => {
     s.skipPast(5); // older: no change
     expect(s.next()).toBe(0x7002);
   });
+
+  it('jump ahead to a shared clock when it is newer, and keep counting when it is not', () => {
+    let ms = 1000;
+    const s = new SeqCounter(0, () => ms);
+    expect(s.next()).toBe(1000);
+    expect(s.next()).toBe(1001); // same tick: count on
+    ms = 1500;
+    expect(s.next()).toBe(1500);
+    ms = 1500 + 48_000; // a refresh long after: 2^15 ticks ahead reads as older, so count on
+    expect(s.next()).toBe(1501);
+    ms = 70_000; // wraps modulo 2^16
+    expect(s.next()).toBe(70_000 & 0xffff);
+  });
 });
 
 describe('any event in any order', () => {
