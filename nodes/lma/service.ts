@@ -1,0 +1,351 @@
+import type { Logger } from 'pino';
+import type { DataPlane } from '../dataplane/index.js';
+import type { MessageOf } from '../protocol/index.js';
+import type { Bus } from '../runtime/bus.js';
+import type { RoleEventName, RoleEvents } from '../runtime/events.js';
+import { MhTransport, type Inbound, type TransportCounters, type TransportOptions } from '../runtime/mh-transport.js';
+import type { MagProfile, MnProfile } from '../runtime/policy-store.js';
+import { HeartbeatMonitor } from '../mag/heartbeat.js';
+import { type Bce, BindingCache, keyOf } from './binding-cache.js';
+import type { LmaConfig } from './config.js';
+import { HnpPool } from './hnp-pool.js';
+import { BindingStore } from './persistence.js';
+import { type CacheChanges, type DataPlaneAction, expire, type LmaBindingEvent, processPbu } from './pbu-processing.js';
+
+// The LMA at work: Mobility Header sockets in, the pure state machine
+// (pbu-processing.ts) deciding, then the effects in this order per PBU:
+// persist the cache changes and program the kernel (both awaited), then the
+// PBA, so a PBA always reflects persisted state and a working route. Also the
+// expiry timers, RFC 5847 heartbeat with every MAG and recovery after a
+// restart. Built from plain options so the benchmark can run it without a
+// plan (role.ts builds it from the plan).
+
+export interface LmaPolicy {
+  mn(mnId: string): Promise<MnProfile | null>;
+  magByAddress(address: string): Promise<MagProfile | null>;
+}
+
+export interface LmaServiceOptions {
+  cfg: LmaConfig;
+  /** plan.pools.hnp */
+  pool: string;
+  /** addresses to receive on (one socket each in UDP mode); [] = '::' */
+  locals: string[];
+  transport: Pick<TransportOptions, 'mode' | 'impair' | 'port' | 'peerPort'>;
+  /** MAGs to send heartbeats to (their pCoA), the LMA address each uses, the backhaul device toward each (data plane) */
+  mags: Array<{ pCoA: string; local?: string; iface?: string }>;
+  heartbeat: { intervalMs: number; missedMax: number };
+  bus: Pick<Bus, 'call' | 'key' | 'emit'>;
+  policy: LmaPolicy;
+  /** null: program no kernel state */
+  dataplane: DataPlane | null;
+  log: Logger;
+}
+
+export interface LmaCounters {
+  pbuReceived: number;
+  pbaSent: number;
+  /** PBAs sent by status code */
+  byStatus: Record<string, number>;
+  heartbeatsAnswered: number;
+  heartbeatsSent: number;
+  /** decoded messages the LMA has no use for (PBAs, HI, ...) */
+  ignored: number;
+  expired: number;
+  kernelFailures: number;
+  persistFailures: number;
+}
+
+const nowMs = () => Number(process.hrtime.bigint()) / 1e6;
+
+export class LmaService {
+  readonly cache = new BindingCache();
+  readonly pool: HnpPool;
+  readonly store: BindingStore;
+  readonly counters: LmaCounters = {
+    pbuReceived: 0,
+    pbaSent: 0,
+    byStatus: {},
+    heartbeatsAnswered: 0,
+    heartbeatsSent: 0,
+    ignored: 0,
+    expired: 0,
+    kernelFailures: 0,
+    persistFailures: 0,
+  };
+  private readonly transports = new Map<string, MhTransport>(); // local address -> socket
+  private readonly peers = new Map<string, HeartbeatMonitor>();
+  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly devOf = new Map<string, string>();
+  /** pCoA -> the LMA address it talks to (from the plan, then from where its messages arrive) */
+  private readonly localFor = new Map<string, string>();
+  /** kernel changes of one prefix run in order (a bind may wait for a route lookup) */
+  private readonly kernelQueue = new Map<string, Promise<void>>();
+  private stopped = false;
+
+  private constructor(private readonly o: LmaServiceOptions) {
+    this.pool = new HnpPool(o.pool);
+    this.store = new BindingStore(o.bus, o.cfg.name, o.pool);
+    for (const m of o.mags) {
+      if (m.iface) this.devOf.set(m.pCoA, m.iface);
+      if (m.local) this.localFor.set(m.pCoA, m.local);
+    }
+  }
+
+  /** Recover persisted bindings, reprogram the kernel, open the sockets, start heartbeats. */
+  static async start(o: LmaServiceOptions): Promise<LmaService> {
+    const s = new LmaService(o);
+    try {
+      await s.recover();
+      await s.open();
+      s.startHeartbeats();
+    } catch (e) {
+      await s.stop();
+      throw e;
+    }
+    return s;
+  }
+
+  get transportCounters(): TransportCounters {
+    const sum: TransportCounters = { rx: 0, tx: 0, malformed: 0, bindingErrorsSent: 0, impairDropped: 0, impairDelayed: 0, sendErrors: 0 };
+    for (const t of this.transports.values()) {
+      for (const k of Object.keys(sum) as Array<keyof TransportCounters>) sum[k] += t.counters[k];
+    }
+    return sum;
+  }
+
+  stats() {
+    const transport = this.transportCounters;
+    return {
+      bindings: this.cache.size,
+      pbuReceived: this.counters.pbuReceived,
+      pbaSent: this.counters.pbaSent,
+      malformed: transport.malformed,
+      counters: this.counters,
+      transport,
+      persistence: this.store.counters,
+      pool: { cursor: this.pool.cursor, capacity: this.pool.capacity, assigned: this.pool.owners.size },
+      peers: Object.fromEntries([...this.peers].map(([p, h]) => [p, { state: h.peerState, missed: h.missedCount }])),
+      ...(this.o.dataplane ? { dataplane: { backend: this.o.dataplane.backend, ...this.o.dataplane.counters } } : {}),
+    };
+  }
+
+  bindings(): Bce[] {
+    return [...this.cache.values()];
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const h of this.peers.values()) h.stop();
+    for (const t of this.timers.values()) clearTimeout(t);
+    this.timers.clear();
+    await Promise.all([...this.transports.values()].map((t) => t.close()));
+    this.transports.clear();
+    await Promise.allSettled([...this.kernelQueue.values()]);
+  }
+
+  // ---- start-up
+
+  private async recover(): Promise<void> {
+    const st = await this.store.load();
+    for (const bad of st.invalid) this.o.log.warn(bad, 'invalid persisted binding dropped');
+    this.pool.restore(st.cursor, st.owners);
+    const now = nowMs();
+    const expired: CacheChanges = { put: [], del: [], owners: [] };
+    const binds: Array<Promise<void>> = [];
+    for (const b of st.bces) {
+      this.cache.put(b);
+      if (b.deadlineMs <= now) {
+        const out = expire(this.cache, keyOf(b), now);
+        if (out) {
+          expired.del.push(...out.changes.del);
+          this.kernel(out.actions);
+          this.emitBindingEvents(out.events);
+        }
+        continue;
+      }
+      if (b.state === 'active') binds.push(this.kernel(b.hnps.map((hnp) => ({ op: 'bind' as const, hnp, pCoA: b.pCoA, mnId: b.mnId }))));
+      this.arm(keyOf(b), b.deadlineMs);
+    }
+    for (const k of st.invalid) expired.del.push(k.key);
+    await Promise.all([this.store.write(expired), ...binds]);
+    this.o.log.info(
+      { count: this.cache.size, expired: expired.del.length - st.invalid.length, invalid: st.invalid.length, poolCursor: st.cursor },
+      'bindings recovered',
+    );
+    this.emit('bindings-recovered', { count: this.cache.size });
+  }
+
+  private async open(): Promise<void> {
+    const locals = this.o.locals.length ? [...new Set(this.o.locals)] : ['::'];
+    // a raw socket of protocol 135 sees every MH of the namespace: one is enough
+    const binds = this.o.transport.mode === 'raw' ? ['::'] : locals;
+    for (const bind of binds) {
+      const t = await MhTransport.open({ ...this.o.transport, bind, log: this.o.log });
+      t.onMessage((m) => this.onMessage(t, bind, m));
+      this.transports.set(bind, t);
+    }
+    this.o.log.info({ mode: this.o.transport.mode, bound: binds }, 'Mobility Header sockets open');
+  }
+
+  private startHeartbeats(): void {
+    const { intervalMs, missedMax } = this.o.heartbeat;
+    for (const m of this.o.mags) {
+      if (this.peers.has(m.pCoA)) continue;
+      const h = new HeartbeatMonitor({
+        intervalMs,
+        missedAllowed: missedMax,
+        send: (seq) => {
+          this.counters.heartbeatsSent++;
+          this.transportFor(m.pCoA).send({ kind: 'heartbeat', flags: { U: false, R: false }, sequence: seq >>> 0, options: [] }, m.pCoA);
+        },
+        onState: (state, missed) => {
+          const level = state === 'failed' ? 'warn' : 'info';
+          this.o.log[level]({ peer: m.pCoA, state, missed }, `MAG heartbeat: ${state}`);
+          this.emit('peer-state', { peer: m.pCoA, state, missed });
+        },
+      });
+      this.peers.set(m.pCoA, h);
+      h.start();
+    }
+  }
+
+  /** The socket whose address faces this peer (UDP: one per backhaul address). */
+  private transportFor(peer: string): MhTransport {
+    const local = this.localFor.get(peer);
+    return (local !== undefined && this.transports.get(local)) || (this.transports.values().next().value as MhTransport);
+  }
+
+  // ---- messages
+
+  private onMessage(t: MhTransport, local: string, m: Inbound): void {
+    if (this.stopped) return;
+    if (local !== '::' && this.localFor.get(m.src) !== local) this.localFor.set(m.src, local);
+    switch (m.msg.kind) {
+      case 'pbu':
+        void this.onPbu(t, m, m.msg).catch((err: unknown) => this.o.log.error({ err, src: m.src }, 'PBU handling failed'));
+        return;
+      case 'heartbeat':
+        this.onHeartbeat(t, m, m.msg);
+        return;
+      default:
+        this.counters.ignored++;
+        this.o.log.debug({ kind: m.msg.kind, src: m.src }, 'message ignored');
+    }
+  }
+
+  private onHeartbeat(t: MhTransport, m: Inbound, hb: MessageOf<'heartbeat'>): void {
+    const peer = this.peers.get(m.src);
+    if (hb.flags.R) {
+      peer?.onResponse(hb.sequence);
+      return;
+    }
+    peer?.onPeerRequest();
+    this.counters.heartbeatsAnswered++;
+    t.send({ kind: 'heartbeat', flags: { U: false, R: true }, sequence: hb.sequence, options: [] }, m.src, m.port);
+  }
+
+  private async onPbu(t: MhTransport, m: Inbound, pbu: MessageOf<'pbu'>): Promise<void> {
+    this.counters.pbuReceived++;
+    let mnId: string | undefined;
+    let hi = 0;
+    for (const o of pbu.options) {
+      if (o.kind === 'mnId') mnId ??= o.nai;
+      else if (o.kind === 'handoffIndicator') hi = o.value;
+    }
+    this.emit('pbu-received', { mag: m.src, mnId: mnId ?? '', seq: pbu.sequence, hi, lifetime: pbu.lifetime * 4 });
+    const [mag, mn] = await Promise.all([this.o.policy.magByAddress(m.src), mnId === undefined ? null : this.o.policy.mn(mnId)]);
+    if (this.stopped) return;
+    const out = processPbu(this.cache, this.pool, this.o.cfg, { pbu, src: m.src, mag, mn, nowMs: nowMs(), wallMs: Date.now() });
+    this.rearm(out.changes);
+    const logged = { src: m.src, mnId, seq: pbu.sequence, hi, lifetime: pbu.lifetime * 4, status: out.status, note: out.note };
+    if (out.status >= 128) this.o.log.info(logged, 'PBU refused');
+    else this.o.log.debug(logged, 'PBU accepted');
+
+    const persisted = this.store.write(out.changes).catch((err: unknown) => {
+      this.counters.persistFailures++;
+      this.o.log.error({ err, mnId }, 'binding cache write failed');
+    });
+    await Promise.all([persisted, this.kernel(out.actions)]);
+    this.emitBindingEvents(out.events);
+    if (this.stopped) return;
+    t.send(out.pba, m.src, m.port);
+    this.counters.pbaSent++;
+    this.counters.byStatus[out.status] = (this.counters.byStatus[out.status] ?? 0) + 1;
+    this.emit('pba-sent', { mag: m.src, mnId: mnId ?? '', seq: out.pba.sequence, status: out.status, lifetime: out.pba.lifetime * 4 });
+  }
+
+  // ---- effects
+
+  /** Apply data plane actions (each prefix's changes in order); failures are logged and counted. */
+  private kernel(actions: DataPlaneAction[]): Promise<void> {
+    const dp = this.o.dataplane;
+    if (!dp || actions.length === 0) return Promise.resolve();
+    return Promise.all(
+      actions.map((a) => {
+        const prev = this.kernelQueue.get(a.hnp) ?? Promise.resolve();
+        const run = async () => {
+          try {
+            if (a.op === 'bind') {
+              await dp.lmaBind(a.hnp, a.pCoA, this.devOf.get(a.pCoA));
+              this.emit('routes-programmed', { mnId: a.mnId, hnp: a.hnp, peer: a.pCoA });
+            } else await dp.lmaUnbind(a.hnp);
+          } catch (err) {
+            this.counters.kernelFailures++;
+            this.o.log.error({ err: (err as Error).message, action: a }, 'data plane change failed');
+          }
+        };
+        const next = prev.then(run);
+        this.kernelQueue.set(a.hnp, next);
+        void next.then(() => {
+          if (this.kernelQueue.get(a.hnp) === next) this.kernelQueue.delete(a.hnp);
+        });
+        return next;
+      }),
+    ).then(() => undefined);
+  }
+
+  private rearm(c: CacheChanges): void {
+    for (const k of c.del) {
+      clearTimeout(this.timers.get(k));
+      this.timers.delete(k);
+    }
+    for (const b of c.put) this.arm(keyOf(b), b.deadlineMs);
+  }
+
+  private arm(key: string, deadlineMs: number): void {
+    clearTimeout(this.timers.get(key));
+    const t = setTimeout(() => this.onDeadline(key), Math.min(2 ** 31 - 1, Math.max(0, Math.ceil(deadlineMs - nowMs()))));
+    t.unref?.();
+    this.timers.set(key, t);
+  }
+
+  private onDeadline(key: string): void {
+    this.timers.delete(key);
+    if (this.stopped) return;
+    const out = expire(this.cache, key, nowMs());
+    if (!out) {
+      // a timer may fire a little before the monotonic deadline: try again
+      const b = this.cache.get(key);
+      if (b) this.arm(key, b.deadlineMs);
+      return;
+    }
+    this.counters.expired++;
+    this.o.log.info({ mnId: out.bce.mnId, hnps: out.bce.hnps, pCoA: out.bce.pCoA, reason: out.reason }, 'binding deleted');
+    void Promise.all([
+      this.store.write(out.changes).catch((err: unknown) => {
+        this.counters.persistFailures++;
+        this.o.log.error({ err }, 'binding cache write failed');
+      }),
+      this.kernel(out.actions),
+    ]).then(() => this.emitBindingEvents(out.events));
+  }
+
+  private emitBindingEvents(events: LmaBindingEvent[]): void {
+    for (const e of events) this.emit(e.type, e.data);
+  }
+
+  private emit<N extends RoleEventName>(type: N, data: RoleEvents[N]): void {
+    this.o.bus.emit(type, data).catch((err: unknown) => this.o.log.warn({ err: (err as Error).message, type }, 'event not sent'));
+  }
+}
