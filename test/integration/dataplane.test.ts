@@ -1,4 +1,5 @@
-import { execFileSync, spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { execFileSync, spawn, spawnSync, type ChildProcessByStdio } from 'node:child_process';
+import type { Readable, Writable } from 'node:stream';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -83,7 +84,7 @@ interface AgentLine {
 class NdpAgent {
   readonly lines: AgentLine[] = [];
   private waiters: Array<() => void> = [];
-  constructor(readonly child: ChildProcessWithoutNullStreams) {
+  constructor(readonly child: ChildProcessByStdio<Writable, Readable, null>) {
     readline.createInterface({ input: child.stdout }).on('line', (l) => {
       this.lines.push(JSON.parse(l) as AgentLine);
       for (const w of this.waiters.splice(0)) w();

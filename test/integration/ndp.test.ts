@@ -1,4 +1,5 @@
-import { execFileSync, spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { execFileSync, spawn, spawnSync, type ChildProcessByStdio } from 'node:child_process';
+import type { Readable, Writable } from 'node:stream';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -61,7 +62,7 @@ interface Line {
 class Agent {
   readonly lines: Line[] = [];
   private id = 0;
-  constructor(readonly child: ChildProcessWithoutNullStreams) {
+  constructor(readonly child: ChildProcessByStdio<Writable, Readable, null>) {
     readline.createInterface({ input: child.stdout }).on('line', (l) => this.lines.push(JSON.parse(l) as Line));
   }
   async until(pred: (l: Line) => boolean, ms = 5000): Promise<Line> {
