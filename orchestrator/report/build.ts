@@ -1,0 +1,141 @@
+import type { PlanNode } from '../topology/plan.js';
+import type { FlowFiles, RunInputs, RunMetaFile } from './inputs.js';
+import { L2MoveData } from './inputs.js';
+import { DEFAULT_METRIC_OPTIONS, flowMetrics, type FlowSeries, type MetricOptions, type Move } from './metrics.js';
+import { METRICS_SCHEMA, Metrics, type Handover } from './schema.js';
+import { timelineOf, type TimedEvent } from './timeline.js';
+
+// From the run's inputs to metrics.json: time zero, the handovers (l2-move
+// events), each flow's metrics against the handovers of its two nodes, and
+// each handover's signaling timeline.
+
+export interface BuiltMetrics {
+  metrics: Metrics;
+  /** the series behind the metrics, for the plots (ns since run start) */
+  series: FlowSeries[];
+  moves: Move[];
+  base: bigint;
+}
+
+const big = (s: string | undefined) => (s === undefined ? undefined : BigInt(s));
+
+function signalingNote(meta: RunMetaFile | null): string | null {
+  const imp = (meta?.signaling ?? []).filter((s) => s.delayMs > 0 || s.lossPct > 0);
+  if (!imp.length) return null;
+  const parts = imp.map((s) => `${s.link}: ${[s.delayMs > 0 ? `delay ${s.delayMs} ms` : '', s.lossPct > 0 ? `loss ${s.lossPct}%` : ''].filter(Boolean).join(', ')}${s.messages?.length ? ` (${s.messages.join(', ')})` : ''}`);
+  return `${parts.join('; ')}: applied in user space, to signaling only (the data plane is not delayed)`;
+}
+
+export function buildMetrics(inp: RunInputs, opts: MetricOptions = DEFAULT_METRIC_OPTIONS): BuiltMetrics {
+  const warnings = [...inp.warnings];
+  // time zero: the scenario's start, else the earliest thing we know of
+  const candidates: bigint[] = [];
+  const started = big(inp.meta?.startedNs);
+  if (started !== undefined) candidates.push(started);
+  else {
+    for (const e of inp.events.slice(0, 1)) candidates.push(BigInt(e.tNs));
+    for (const f of inp.flows) {
+      if (f.sender?.txNs.length) candidates.push(f.sender.txNs[0] as bigint);
+      if (f.receiver) candidates.push(BigInt(f.receiver.header.startNs));
+    }
+  }
+  const base = candidates.length ? candidates.reduce((a, b) => (b < a ? b : a)) : 0n;
+  const rel = (ns: bigint) => Number(ns - base);
+
+  const events: TimedEvent[] = inp.events
+    .map((e) => ({ node: e.node, type: e.type, t: rel(BigInt(e.tNs)), data: (typeof e.data === 'object' && e.data !== null ? e.data : {}) as Record<string, unknown> }))
+    .sort((a, b) => a.t - b.t);
+
+  // handovers: l2-move events, by the time the move started
+  const l2: Array<L2MoveData & { t: number }> = [];
+  let badMoves = 0;
+  for (const e of inp.events) {
+    if (e.type !== 'l2-move') continue;
+    const d = L2MoveData.safeParse(e.data);
+    if (d.success) l2.push({ ...d.data, t: rel(BigInt(d.data.tStartNs)) });
+    else badMoves++;
+  }
+  if (badMoves) warnings.push(`${badMoves} l2-move event(s) without the L2Event fields skipped`);
+  l2.sort((a, b) => a.t - b.t);
+  const moves: Move[] = l2.map((m, i) => ({ index: i + 1, node: m.node, iface: m.iface, from: m.from, to: m.to, t: m.t }));
+
+  const planNode = (name: string): PlanNode | undefined => inp.plan?.nodes.find((n) => n.name === name);
+  const lmaNodes = new Set((inp.plan?.nodes ?? []).filter((n) => n.kind === 'lma').map((n) => n.name));
+
+  const series = flowSeries(inp.flows, inp.meta, rel, warnings);
+  const flows = series.map((f) => {
+    // a flow pays for the moves of its own two nodes (all moves when its ends are unknown)
+    const ends = [f.from, f.to].filter((x): x is string => x !== null);
+    const mine = ends.length ? moves.filter((m) => ends.includes(m.node)) : moves;
+    return flowMetrics(f, mine, opts);
+  });
+
+  const handovers: Handover[] = moves.map((m, k) => {
+    const src = l2[k]!;
+    const until = Math.min(k + 1 < moves.length ? moves[k + 1]!.t : Infinity, m.t + opts.horizonMs * 1e6);
+    const mnId = planNode(m.node)?.options.mnId;
+    const tl = timelineOf(
+      events,
+      {
+        from: m.from,
+        to: m.to,
+        node: m.node,
+        mnId: typeof mnId === 'string' ? mnId : null,
+        t: m.t,
+        tDown: src.tDownNs ? rel(BigInt(src.tDownNs)) : null,
+        tUp: src.tUpNs ? rel(BigInt(src.tUpNs)) : null,
+      },
+      until,
+      lmaNodes,
+    );
+    const firstPacket: Record<string, number | null> = {};
+    for (const f of flows) {
+      const h = f.handovers.find((x) => x.index === m.index);
+      if (h) firstPacket[f.flow] = h.gapEndMs;
+    }
+    return { index: m.index, node: m.node, iface: m.iface, from: m.from, to: m.to, tNs: src.tStartNs, atS: Math.round(m.t / 1e6) / 1e3, timeline: { ...tl, firstPacket } };
+  });
+
+  const metrics: Metrics = {
+    schema: METRICS_SCHEMA,
+    run: {
+      name: inp.meta?.name ?? inp.plan?.name ?? null,
+      runId: inp.meta?.runId ?? inp.plan?.runId ?? null,
+      startNs: base.toString(),
+      dataPlane: inp.meta?.dataPlane ?? null,
+      transport: inp.meta?.transport ?? null,
+      signalingImpairment: signalingNote(inp.meta),
+      generatedAt: new Date().toISOString(),
+    },
+    definitions: { preMs: opts.preMs, horizonMs: opts.horizonMs },
+    handovers,
+    flows,
+    warnings,
+  };
+  return { metrics: Metrics.parse(metrics), series, moves, base };
+}
+
+function flowSeries(files: FlowFiles[], meta: RunMetaFile | null, rel: (ns: bigint) => number, warnings: string[]): FlowSeries[] {
+  const names = new Set([...files.map((f) => f.flow), ...(meta?.flows ?? []).map((f) => f.flow)]);
+  return [...names].sort().map((name) => {
+    const f = files.find((x) => x.flow === name);
+    const cfg = meta?.flows?.find((x) => x.flow === name);
+    const s = f?.sender ?? null;
+    const r = f?.receiver ?? null;
+    if (!s) warnings.push(`flow ${name}: no sender samples (losses unknown)`);
+    if (!r) warnings.push(`flow ${name}: no receiver samples (nothing counted as received)`);
+    const toF64 = (a: BigUint64Array) => Float64Array.from(a, (x) => rel(x));
+    return {
+      flow: name,
+      from: cfg?.from ?? s?.header.node ?? null,
+      to: cfg?.to ?? r?.header.node ?? null,
+      rate: cfg?.rate ?? s?.header.rate ?? null,
+      size: cfg?.size ?? s?.header.size ?? null,
+      files: { sender: s?.file ?? null, receiver: r?.file ?? null },
+      sent: s ? { seq: s.seq, tx: toF64(s.txNs), failed: s.status, ...(s.header.maxLagMs !== undefined ? { maxLagMs: s.header.maxLagMs } : {}) } : null,
+      recv: r
+        ? { seq: r.seq, tx: toF64(r.txNs), rx: toF64(r.rxNs), strays: r.header.strays ?? 0, start: rel(BigInt(r.header.startNs)), stop: rel(BigInt(r.header.stopNs)) }
+        : null,
+    };
+  });
+}

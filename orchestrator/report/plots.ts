@@ -1,0 +1,268 @@
+import * as vega from 'vega';
+import { compile, type TopLevelSpec } from 'vega-lite';
+import type { FlowSeries, Move } from './metrics.js';
+import type { Metrics } from './schema.js';
+
+// The report's plots as vega-lite specs, rendered to SVG in Node (no browser,
+// no canvas: vega's headless view). Data are thinned to what a page can
+// carry: the overview keeps one point per flow per time bin; the per-handover
+// zoom keeps every probe of its window.
+
+const OVERVIEW_BINS = 1000;
+const MAX_LOST_MARKS = 3000;
+const MAX_ZOOM_HANDOVERS = 30;
+const STEP_LABELS: Array<[keyof Metrics['handovers'][number]['timeline'], string]> = [
+  ['l2Down', 'L2 down'],
+  ['l2Up', 'L2 up'],
+  ['mnDetach', 'detach seen (old MAG)'],
+  ['mnAttach', 'attach seen (new MAG)'],
+  ['rs', 'RS received'],
+  ['pbuSent', 'PBU sent'],
+  ['pbuReceived', 'PBU at LMA'],
+  ['pbaSent', 'PBA sent'],
+  ['pbaReceived', 'PBA received'],
+  ['routesProgrammed', 'routes set (MAG)'],
+  ['raSent', 'RA sent'],
+  ['mnAddress', 'MN address usable'],
+];
+
+export async function renderSvg(spec: TopLevelSpec): Promise<string> {
+  const view = new vega.View(vega.parse(compile(spec).spec), { renderer: 'none', logLevel: vega.Error });
+  try {
+    return await view.toSVG();
+  } finally {
+    view.finalize();
+  }
+}
+
+const base = { $schema: 'https://vega.github.io/schema/vega-lite/v6.json', background: 'white', config: { font: 'sans-serif', view: { stroke: '#ddd' } } } as const;
+
+/** Received sequence number over time, one point per time bin, lost probes in red, handovers as rules. */
+export function sequenceSpec(f: FlowSeries, moves: Move[]): TopLevelSpec {
+  const rows: Array<{ t: number; seq: number; kind: string }> = [];
+  const rx = f.recv?.rx ?? new Float64Array(0);
+  const seq = f.recv?.seq ?? new Uint32Array(0);
+  const span = { lo: Infinity, hi: -Infinity };
+  const txs = f.sent?.tx ?? f.recv?.tx ?? new Float64Array(0);
+  if (txs.length) {
+    span.lo = Math.min(txs[0] as number, rx[0] ?? Infinity);
+    span.hi = Math.max(txs[txs.length - 1] as number, rx[rx.length - 1] ?? -Infinity);
+  }
+  if (rx.length && span.hi > span.lo) {
+    const width = (span.hi - span.lo) / OVERVIEW_BINS;
+    let bin = -1;
+    let top = -1;
+    let tAt = 0;
+    const flush = () => top >= 0 && rows.push({ t: tAt / 1e9, seq: top, kind: 'received' });
+    for (let i = 0; i < rx.length; i++) {
+      const b = Math.floor(((rx[i] as number) - span.lo) / width);
+      if (b !== bin) {
+        flush();
+        bin = b;
+        top = -1;
+      }
+      if ((seq[i] as number) > top) {
+        top = seq[i] as number;
+        tAt = rx[i] as number;
+      }
+    }
+    flush();
+  }
+  if (f.sent && f.recv) {
+    const got = new Uint8Array(maxSeq(f) + 1);
+    for (const q of f.recv.seq) got[q] = 1;
+    const lost: number[] = [];
+    for (let i = 0; i < f.sent.seq.length; i++) if (!got[f.sent.seq[i] as number]) lost.push(i);
+    const stride = Math.max(1, Math.ceil(lost.length / MAX_LOST_MARKS));
+    for (let k = 0; k < lost.length; k += stride) {
+      const i = lost[k] as number;
+      rows.push({ t: (f.sent.tx[i] as number) / 1e9, seq: f.sent.seq[i] as number, kind: 'lost (at send time)' });
+    }
+  }
+  const marks = moves.map((m) => ({ t: m.t / 1e9, label: `#${m.index} → ${m.to}` }));
+  return {
+    ...base,
+    title: { text: `flow ${f.flow}: ${f.from ?? '?'} → ${f.to ?? '?'}`, subtitle: 'received sequence number over time; dashed: handovers (L2 event)' },
+    width: 900,
+    height: 220,
+    layer: [
+      {
+        data: { values: rows },
+        mark: { type: 'point', filled: true, size: 8 },
+        encoding: {
+          x: { field: 't', type: 'quantitative', title: 'time since start (s)' },
+          y: { field: 'seq', type: 'quantitative', title: 'sequence number' },
+          color: { field: 'kind', type: 'nominal', scale: { domain: ['received', 'lost (at send time)'], range: ['#1f77b4', '#d62728'] }, title: null },
+          shape: { field: 'kind', type: 'nominal', scale: { domain: ['received', 'lost (at send time)'], range: ['circle', 'cross'] }, title: null },
+          size: { field: 'kind', type: 'ordinal', scale: { domain: ['received', 'lost (at send time)'], range: [8, 40] }, legend: null },
+          order: { field: 'kind', type: 'nominal', sort: 'ascending' },
+        },
+      },
+      {
+        data: { values: marks },
+        mark: { type: 'rule', strokeDash: [4, 3], color: '#888' },
+        encoding: { x: { field: 't', type: 'quantitative' } },
+      },
+    ],
+  } as TopLevelSpec;
+}
+
+function maxSeq(f: FlowSeries): number {
+  let a = 0;
+  for (const q of f.sent?.seq ?? []) if (q > a) a = q;
+  for (const q of f.recv?.seq ?? []) if (q > a) a = q;
+  return a;
+}
+
+/** Index of the first element > x. */
+function upper(a: Float64Array, x: number): number {
+  let lo = 0;
+  let hi = a.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((a[mid] as number) <= x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** Every probe around each handover: arrivals (and losses) by time after the L2 event, sequence relative to the event. */
+export function zoomSpec(series: FlowSeries[], moves: Move[], metrics: Metrics): TopLevelSpec | null {
+  const shown = moves.slice(0, MAX_ZOOM_HANDOVERS);
+  if (!shown.length) return null;
+  const ends = metrics.flows.flatMap((f) => f.handovers.map((h) => (h.gapEndMs ?? h.gapMs ?? 0) as number));
+  const after = Math.min(1000, Math.max(40, Math.ceil(Math.max(0, ...ends) * 1.2 + 10)));
+  const before = Math.max(10, Math.round(after / 5));
+  const rows: Array<{ ho: string; flow: string; ms: number; rel: number; kind: string }> = [];
+  for (const m of shown) {
+    const ho = `#${m.index} ${m.from}→${m.to}`;
+    for (const f of series) {
+      if (f.from !== null && f.to !== null && f.from !== m.node && f.to !== m.node) continue;
+      // the probe sent last before the event is 0
+      const ref = f.sent ? upper(f.sent.tx, m.t) - 1 : 0;
+      const lo = m.t - before * 1e6;
+      const hi = m.t + after * 1e6;
+      if (f.recv) {
+        const { rx, seq } = f.recv;
+        for (let i = upper(rx, lo); i < rx.length && (rx[i] as number) <= hi; i++) {
+          rows.push({ ho, flow: f.flow, ms: ((rx[i] as number) - m.t) / 1e6, rel: (seq[i] as number) - ref, kind: 'received' });
+        }
+      }
+      if (f.sent && f.recv) {
+        const got = new Set<number>();
+        const { rx, seq } = f.recv;
+        for (let i = upper(rx, lo - 1e9); i < rx.length && (rx[i] as number) <= hi + 1e9; i++) got.add(seq[i] as number);
+        for (let i = upper(f.sent.tx, lo); i < f.sent.tx.length && (f.sent.tx[i] as number) <= hi; i++) {
+          if (!got.has(f.sent.seq[i] as number)) rows.push({ ho, flow: f.flow, ms: ((f.sent.tx[i] as number) - m.t) / 1e6, rel: (f.sent.seq[i] as number) - ref, kind: 'lost' });
+        }
+      }
+    }
+  }
+  return {
+    ...base,
+    title: {
+      text: 'around each handover',
+      subtitle: [
+        'received probes by arrival time after the L2 event (ms, dashed line), coloured by flow; lost probes: red crosses at their send time',
+        `y: sequence number relative to the last probe sent before the event${moves.length > shown.length ? `; first ${shown.length} of ${moves.length} handovers` : ''}`,
+      ],
+    },
+    data: { values: rows },
+    facet: { field: 'ho', type: 'ordinal', title: null, sort: shown.map((m) => `#${m.index} ${m.from}→${m.to}`) },
+    columns: 5,
+    spec: {
+      width: 160,
+      height: 120,
+      layer: [
+        {
+          transform: [{ filter: "datum.kind === 'received'" }],
+          mark: { type: 'point', filled: true, size: 10 },
+          encoding: {
+            x: { field: 'ms', type: 'quantitative', title: 'ms after L2 event', scale: { domain: [-before, after] } },
+            y: { field: 'rel', type: 'quantitative', title: 'probe' },
+            color: { field: 'flow', type: 'nominal', title: 'received (flow)' },
+          },
+        },
+        {
+          transform: [{ filter: "datum.kind === 'lost'" }],
+          mark: { type: 'point', shape: 'cross', filled: true, size: 14, color: '#d62728' },
+          encoding: { x: { field: 'ms', type: 'quantitative' }, y: { field: 'rel', type: 'quantitative' } },
+        },
+        { mark: { type: 'rule', color: '#888', strokeDash: [4, 3] }, encoding: { x: { datum: 0 } } },
+      ],
+    },
+  } as TopLevelSpec;
+}
+
+/** Gap per handover, one bar per flow. */
+export function gapSpec(metrics: Metrics): TopLevelSpec | null {
+  const rows = metrics.flows.flatMap((f) => f.handovers.filter((h) => h.gapMs !== null).map((h) => ({ ho: h.index, flow: f.flow, gapMs: h.gapMs, lost: h.lost ?? 0 })));
+  if (!rows.length) return null;
+  return {
+    ...base,
+    title: { text: 'gap per handover', subtitle: 'longest time without arrivals around the L2 event (ms)' },
+    data: { values: rows },
+    width: { step: 28 },
+    height: 200,
+    layer: [
+      {
+        mark: { type: 'bar' },
+        encoding: {
+          x: { field: 'ho', type: 'ordinal', title: 'handover', axis: { labelAngle: 0 } },
+          xOffset: { field: 'flow', type: 'nominal' },
+          y: { field: 'gapMs', type: 'quantitative', title: 'gap (ms)' },
+          color: { field: 'flow', type: 'nominal' },
+        },
+      },
+      {
+        mark: { type: 'text', dy: -4, fontSize: 8, baseline: 'bottom' },
+        encoding: {
+          x: { field: 'ho', type: 'ordinal' },
+          xOffset: { field: 'flow', type: 'nominal' },
+          y: { field: 'gapMs', type: 'quantitative' },
+          text: { field: 'gapMs', type: 'quantitative', format: '.1f' },
+        },
+      },
+    ],
+  } as TopLevelSpec;
+}
+
+/** Signaling steps of each handover on one time axis (ms after the L2 event). */
+export function timelineSpec(metrics: Metrics): TopLevelSpec | null {
+  const rows: Array<{ ho: string; step: string; ms: number }> = [];
+  const order: string[] = [];
+  for (const h of metrics.handovers) {
+    const ho = `#${h.index} ${h.from}→${h.to}`;
+    for (const [k, label] of STEP_LABELS) {
+      const v = h.timeline[k];
+      if (typeof v === 'number') rows.push({ ho, step: label, ms: v });
+    }
+    for (const [flow, v] of Object.entries(h.timeline.firstPacket)) if (v !== null) rows.push({ ho, step: `first packet (${flow})`, ms: v });
+  }
+  if (!rows.length) return null;
+  const hoOrder = metrics.handovers.map((h) => `#${h.index} ${h.from}→${h.to}`);
+  for (const [, l] of STEP_LABELS) if (rows.some((r) => r.step === l)) order.push(l);
+  for (const r of rows) if (!order.includes(r.step)) order.push(r.step);
+  return {
+    ...base,
+    title: { text: 'signaling timeline', subtitle: 'first occurrence of each step after the L2 event (ms); one row per handover' },
+    data: { values: rows },
+    width: 700,
+    height: { step: 22 },
+    layer: [
+      {
+        mark: { type: 'rule', color: '#ccc' },
+        encoding: { y: { field: 'ho', type: 'ordinal', sort: hoOrder }, x: { aggregate: 'min', field: 'ms' }, x2: { aggregate: 'max', field: 'ms' } },
+      },
+      {
+        mark: { type: 'point', filled: true, size: 60, opacity: 0.9 },
+        encoding: {
+          x: { field: 'ms', type: 'quantitative', title: 'ms after the L2 event' },
+          y: { field: 'ho', type: 'ordinal', title: null, sort: hoOrder },
+          color: { field: 'step', type: 'nominal', sort: order, scale: { scheme: 'tableau20' }, title: 'step', legend: { labelLimit: 300 } },
+          shape: { field: 'step', type: 'nominal', sort: order, title: 'step' },
+        },
+      },
+    ],
+  } as TopLevelSpec;
+}

@@ -1,0 +1,77 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { Metrics, summaryTable, writeReport } from '../../../orchestrator/report/index.js';
+import { makeSyntheticRun } from './synthetic-run.js';
+
+const dirs: string[] = [];
+const tmp = () => {
+  const d = mkdtempSync(path.join(tmpdir(), 'pmiplab-report-'));
+  dirs.push(d);
+  return d;
+};
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+describe('writeReport on a synthetic run folder', () => {
+  it('writes metrics.json (valid), metrics.csv and a report.html with its SVG plots', async () => {
+    const run = makeSyntheticRun(tmp(), { impaired: true });
+    const { metrics, files } = await writeReport(run.dir);
+    expect(files.map((f) => path.basename(f))).toEqual(['metrics.json', 'metrics.csv', 'report.html']);
+
+    const json = Metrics.parse(JSON.parse(readFileSync(path.join(run.dir, 'metrics.json'), 'utf8')));
+    expect(json.handovers).toHaveLength(3);
+    expect(json.run).toMatchObject({ runId: 'syn1', dataPlane: 'seg6', transport: 'udp' });
+    expect(json.run.signalingImpairment).toMatch(/delay 20 ms.*signaling only/);
+    expect(json.warnings).toEqual(['events.jsonl: 1 malformed line(s) skipped']);
+
+    // each move loses 30 ms of probes of each flow from the L2 event on: 30 probes at 1000 pps
+    for (const f of json.flows) {
+      expect(f.handovers.map((h) => h.lost)).toEqual([30, 30, 30]);
+      expect(f.handovers.every((h) => h.duplicated === 0 && h.reordered === 0 && h.recovered)).toBe(true);
+      // 30 lost at 1 ms spacing: 31 ms between the arrivals around them
+      for (const h of f.handovers) expect(h.gapMs).toBeCloseTo(31, 3);
+      expect(f.totals).toMatchObject({ sent: 8000, received: 7910, lost: 90 });
+      expect(f.totals.delayMs?.p50).toBe(0.08);
+    }
+    // the signaling timeline is read relative to each L2 event
+    for (const h of json.handovers) {
+      expect(h.timeline).toMatchObject({ ...run.offsets, mnDetach: 0.5, mnAddress: 3.5 });
+      expect(h.timeline.firstPacket.up).toBeGreaterThan(29);
+    }
+    expect(json.handovers.map((h) => [h.from, h.to])).toEqual([['mag1', 'mag2'], ['mag2', 'mag1'], ['mag1', 'mag2']]);
+    expect(metrics).toEqual(json);
+
+    const csv = readFileSync(path.join(run.dir, 'metrics.csv'), 'utf8').trim().split('\n');
+    expect(csv).toHaveLength(1 + 2 * 3);
+    const head = csv[0]!.split(',');
+    const row = csv[1]!.split(',');
+    expect(row[head.indexOf('lost')]).toBe('30');
+    expect(row[head.indexOf('pbu_sent_ms')]).toBe('1.6');
+
+    const html = readFileSync(path.join(run.dir, 'report.html'), 'utf8');
+    const svgs = html.match(/<svg[\s>]/g) ?? [];
+    expect(svgs.length).toBe(2 + 3); // sequence per flow, zoom, gap, timeline
+    expect(html).toContain('signaling only');
+    expect(html).toContain('seg6');
+    expect(html).not.toMatch(/<script|https?:\/\/(?!www\.w3\.org|vega\.github\.io)/);
+    expect(html.length).toBeLessThan(3_000_000);
+
+    const text = summaryTable(json);
+    expect(text).toMatch(/data plane seg6/);
+    expect(text.split('\n').filter((l) => /^\d+\s+mn1 mag/.test(l))).toHaveLength(3);
+  });
+
+  it('a folder with nothing but a broken samples file still gets a report with warnings', async () => {
+    const dir = tmp();
+    const { mkdirSync, writeFileSync } = await import('node:fs');
+    mkdirSync(path.join(dir, 'flows'));
+    writeFileSync(path.join(dir, 'flows', 'x.sender.bin'), 'garbage');
+    const { metrics } = await writeReport(dir);
+    expect(metrics.flows).toEqual([]);
+    expect(metrics.warnings.join('\n')).toMatch(/x\.sender\.bin: not a pmiplab samples file/);
+    expect(readFileSync(path.join(dir, 'report.html'), 'utf8')).toContain('no handovers');
+  });
+});
