@@ -9,6 +9,7 @@ import { linkCommand, moveCommand } from './move.js';
 import { upCommand } from './up.js';
 import { graphCommand } from './graph.js';
 import { mhCommand } from './mh.js';
+import { reportCommand } from './report.js';
 import { validateCommand } from './validate.js';
 
 // One file per verb; each exports a factory returning its commander Command.
@@ -26,4 +27,5 @@ export const verbs: Array<() => Command> = [
   graphCommand,
   cleanupCommand,
   mhCommand,
+  reportCommand,
 ];
