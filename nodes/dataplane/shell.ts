@@ -15,11 +15,13 @@ export interface Line {
 }
 
 const EXISTS_RE = /File exists/;
+const SHELL_GONE_RE = /^ip shell of .* exited|^cannot start ip/;
 const MISSING_RE = /No such file or directory|No such process|Cannot find device|not found/i;
 
 export class DataPlaneShell {
   readonly counters: DataPlaneCounters = { changes: 0, failures: 0, tolerated: 0 };
-  private readonly shell: IpShell;
+  private shell: IpShell;
+  private closed = false;
 
   constructor(
     readonly netns: string | null,
@@ -28,10 +30,20 @@ export class DataPlaneShell {
     this.shell = new IpShell(netns, ['-6']).start();
   }
 
+  /** The lines' results; a shell that died (killed ip) is replaced once and the lines sent again. */
+  private async run(cmds: string[]): Promise<IpResult[]> {
+    const rs = await this.shell.runAll(cmds);
+    const gone = rs.find((r) => !r.ok && SHELL_GONE_RE.test(r.error ?? ''));
+    if (!gone || this.closed) return rs;
+    this.log.warn({ error: gone.error }, 'data plane: ip shell gone, starting a new one');
+    this.shell = new IpShell(this.netns, ['-6']).start();
+    return this.shell.runAll(cmds); // every line is idempotent (replace, or add/del with tolerance)
+  }
+
   /** quiet: failures are expected answers (probes), not worth a warning */
   async apply(lines: Line[], quiet = false): Promise<Applied> {
     const tStartNs = process.hrtime.bigint();
-    const rs = await this.shell.runAll(lines.map((l) => l.cmd));
+    const rs = await this.run(lines.map((l) => l.cmd));
     let failure: IpResult | undefined;
     rs.forEach((r, i) => {
       if (r.ok) {
@@ -55,6 +67,7 @@ export class DataPlaneShell {
   }
 
   close(): Promise<void> {
+    this.closed = true;
     return this.shell.close();
   }
 }

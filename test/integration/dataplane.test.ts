@@ -289,6 +289,23 @@ describe.skipIf(!root)('kernel data plane + RA, handover-basic shape (root)', ()
     expect(execFileSync('ip', ['-n', ns('lma1'), '-6', 'route', 'show', HNP], { encoding: 'utf8' })).toContain(MAG.mag2.pCoA); // the last one won
   });
 
+  it('survives its ip shell being killed: the next change starts a new one', async () => {
+    const pids = () =>
+      spawnSync('pgrep', ['-f', `^ip -n ${ns('lma1')} -6 -force -batch -$`], { encoding: 'utf8' })
+        .stdout.split('\n')
+        .filter(Boolean)
+        .map(Number);
+    const [old] = pids();
+    expect(old).toBeGreaterThan(0);
+    process.kill(old!, 'SIGKILL');
+    await sleep(50);
+    await lma.lmaBind(HNP, MAG.mag2.pCoA);
+    expect(pids()).toHaveLength(1);
+    expect(pids()[0]).not.toBe(old);
+    const up = ping('mn1', CN);
+    expect(up.status, up.stdout + up.stderr).toBe(0);
+  });
+
   it('a restarted LMA re-initialises over its old state without errors and rebinds by replacing', async () => {
     const again = await openDataPlane({ role: 'lma', local: [MAG.mag1.lmaa, MAG.mag2.lmaa], backhaulIf: 'eth1', log, netns: ns('lma1') });
     try {
