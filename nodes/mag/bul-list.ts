@@ -63,11 +63,14 @@ export class BindingUpdateList {
 
   /** A PBA arrived; returns false when it matches no entry (caller counts it). */
   pba(p: PbaInput, rxNs: bigint = this.clock()): boolean {
-    let key = this.bySeq.get(p.seq);
-    if (key === undefined && p.mnId !== undefined && p.llId !== undefined && p.att !== undefined) {
+    // the identifiers the PBA echoes name the entry; the sequence number is the fallback (sequence numbers of
+    // different entries may meet: de-registrations count on from their binding's last number)
+    let key: string | undefined;
+    if (p.mnId !== undefined && p.llId !== undefined && p.att !== undefined) {
       const k = entryKey(p.mnId, p.llId, p.att);
       if (this.entries.has(k)) key = k;
     }
+    key ??= this.bySeq.get(p.seq);
     if (key === undefined || !this.entries.has(key)) return false;
     const ev: BulEvent = { type: 'pba', seq: p.seq, status: p.status, lifetimeS: p.lifetimeS, nowNs: rxNs };
     if (p.hnp !== undefined) ev.hnp = p.hnp;
@@ -84,7 +87,7 @@ export class BindingUpdateList {
 
   private run(key: string, ev: BulEvent): BulEntry | undefined {
     const before = this.entries.get(key);
-    if (before?.pending) for (const t of before.pending.tx) this.bySeq.delete(t.seq);
+    if (before?.pending) for (const t of before.pending.tx) if (this.bySeq.get(t.seq) === key) this.bySeq.delete(t.seq);
     const { entry, effects } = step(before, ev, this.env);
     if (entry) {
       this.entries.set(key, entry);

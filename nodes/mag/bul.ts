@@ -72,6 +72,8 @@ export interface BulEntry {
   expiresNs?: bigint;
   /** the kernel forwards the prefix (uplink + downlink installed) */
   routes: boolean;
+  /** sequence number of the last PBU the LMA accepted for this entry */
+  acceptedSeq?: number;
   pending?: Pending;
 }
 
@@ -119,32 +121,43 @@ export interface StepResult {
 }
 
 /**
- * MAG-wide PBU sequence numbers (16 bits, wrapping), shared by all entries so
- * a re-attachment never reuses a recent one. With a `floor` (a clock in
- * ticks shared by every MAG, e.g. CLOCK_MONOTONIC ms), a number jumps ahead
- * to the clock when that is newer: an LMA that orders PBUs by sequence number
- * (no timestamps) then sees a handover's PBU from the new MAG as newer than
- * what the old MAG sent before, instead of answering 135 and costing a round
- * trip. Refreshes (last + 1 is newer than a clock 2^15 ticks ahead) keep
- * counting.
+ * MAG-wide PBU sequence numbers (16 bits, wrapping). With a `floor` (a clock
+ * in ticks shared by every MAG: CLOCK_MONOTONIC in ms in the role), numbers
+ * follow the clock, so an LMA that orders PBUs by sequence number
+ * (timestamps off) sees a handover's PBU from the new MAG as newer than what
+ * the old MAG sent for that binding up to 2^15 ticks (32 s) before; beyond
+ * that, or within the same tick, the LMA answers 135 and the PBU goes again at
+ * once, one round trip later (RFC 6275 11.7.1). The counter runs ahead of the
+ * clock only in bursts (several PBUs in one tick), by at most `aheadMax`;
+ * beyond that its last number is stale (the clock wrapped past it) and the
+ * clock wins again.
  */
 export class SeqCounter {
+  private pinned = false;
   constructor(
     private last = 0,
     private readonly floor?: () => number,
+    private readonly aheadMax = 1000,
   ) {}
   next(): number {
     let n = (this.last + 1) & 0xffff;
     if (this.floor) {
       const f = this.floor() & 0xffff;
-      if (seqNewer(f, n)) n = f;
+      const ahead = (this.last - f) & 0xffff;
+      if (seqNewer(f, this.last) || (!this.pinned && ahead > this.aheadMax)) n = f;
     }
+    this.pinned = false;
     this.last = n;
     return n;
   }
-  /** After a PBA with status 135 (its sequence is the last one the LMA accepted): continue above it. */
+  /**
+   * After a PBA with status 135, whose sequence number is the last one the LMA
+   * accepted: the next number is the one after it (or the clock, if newer),
+   * whatever this counter thought.
+   */
   skipPast(seq: number): void {
-    if (seqNewer(seq, this.last)) this.last = seq & 0xffff;
+    this.last = seq & 0xffff;
+    this.pinned = true;
   }
 }
 
@@ -212,7 +225,7 @@ function newPending(lifetimeS: number, hi: number, hnp: string, env: StepEnv): P
 /** Send (or resend) the pending PBU with a fresh sequence number and arm its retransmission. */
 function transmit(e: BulEntry, nowNs: bigint, env: StepEnv, effects: Effect[]): void {
   const p = e.pending as Pending;
-  const seq = env.seq.next();
+  const seq = p.lifetimeS === 0 && e.acceptedSeq !== undefined ? deregSeq(e, p) : env.seq.next();
   if (p.attempt > 0) p.backoffMs = Math.min(p.backoffMs * 2, env.timings.retransmitMaxMs);
   p.attempt += 1;
   p.tx.push({ seq, ns: nowNs });
@@ -238,6 +251,17 @@ function onAttach(e: BulEntry, info: AttachInfo, nowNs: bigint, env: StepEnv): S
     effects.push({ kind: 'advertise', hnp: e.hnp, iface: e.iface, reason: 'attach' });
   }
   return { entry: e, effects };
+}
+
+/**
+ * A de-registration counts on from the binding's last accepted number rather
+ * than from the clock: the new MAG's PBU of the same handover, numbered from
+ * the clock a moment later, is then newer than it for an LMA that orders by
+ * sequence numbers, even within one clock tick.
+ */
+function deregSeq(e: BulEntry, p: Pending): number {
+  const prev = p.tx[p.tx.length - 1]?.seq ?? (e.acceptedSeq as number);
+  return (prev + 1) & 0xffff;
 }
 
 function onDetach(e: BulEntry, nowNs: bigint, env: StepEnv): StepResult {
@@ -267,14 +291,21 @@ function onPba(e: BulEntry, ev: Extract<BulEvent, { type: 'pba' }>, env: StepEnv
   const p = e.pending;
   if (!p) return { entry: e, effects: [{ kind: 'ignored', why: `PBA seq ${ev.seq} with nothing outstanding (${e.state})` }] };
   const tx = matchTx(p, ev.seq);
-  if (!tx && ev.status === PBA_STATUS.sequenceOutOfWindow) {
-    // 135 echoes the last sequence number the LMA accepted (RFC 6275 11.7.1): continue above it, resend now
-    const last = p.tx[p.tx.length - 1] as { seq: number; ns: bigint };
+  // Ordering refusals are answered by sending again at once, newer: 135 echoes
+  // the last sequence number the LMA accepted (RFC 6275 11.7.1; the echo need
+  // not match what we sent), 157 says our timestamp is older than one it
+  // accepted (another MAG's, a moment ago, in a handover: a fresh one is newer).
+  const reorder =
+    ev.status === PBA_STATUS.sequenceOutOfWindow || (tx !== undefined && ev.status === PBA_STATUS.TIMESTAMP_LOWER_THAN_PREV_ACCEPTED);
+  if (reorder) {
+    const sent = tx ?? (p.tx[p.tx.length - 1] as { seq: number; ns: bigint });
     const effects: Effect[] = [
-      { kind: 'pba', seq: ev.seq, status: ev.status, lifetimeS: ev.lifetimeS, rttUs: rttUs(ev.nowNs, last.ns) },
+      { kind: 'cancel', timer: 'retransmit' },
+      { kind: 'pba', seq: ev.seq, status: ev.status, lifetimeS: ev.lifetimeS, rttUs: rttUs(ev.nowNs, sent.ns) },
     ];
-    env.seq.skipPast(ev.seq);
-    if (p.attempt >= attemptLimit(e, env)) return giveUp(e, effects, 'sequence number out of window after the last attempt', ev.status);
+    if (ev.status === PBA_STATUS.sequenceOutOfWindow) env.seq.skipPast(ev.seq);
+    if (p.attempt >= attemptLimit(e, env)) return giveUp(e, effects, `refused by the LMA (status ${ev.status}) after the last attempt`, ev.status);
+    p.backoffMs = env.timings.retransmitInitialMs / 2; // transmit() doubles it: the next wait is the initial one again
     transmit(e, ev.nowNs, env, effects);
     return { entry: e, effects };
   }
@@ -305,6 +336,7 @@ function onPba(e: BulEntry, ev: Extract<BulEvent, { type: 'pba' }>, env: StepEnv
   if (moved) effects.push({ kind: 'unprogram', hnp: e.hnp as string, iface: e.iface });
   e.hnp = hnp;
   e.lifetimeS = ev.lifetimeS;
+  e.acceptedSeq = tx.seq;
   e.state = 'bound';
   // the lifetime runs from when this PBU was sent (RFC 6275 11.7.3)
   const lifetimeMs = ev.lifetimeS * 1000;

@@ -68,6 +68,8 @@ class MagRole implements Role {
   private readonly raTimers = new Map<string, NodeJS.Timeout>();
   private readonly retryTimers = new Map<string, NodeJS.Timeout>();
   private readonly attaching = new Set<string>(); // iface|llId with a policy lookup in flight
+  /** MN profiles by MN-LL-ID, read at start and after each use (the LMA checks the policy again on every PBU) */
+  private readonly profiles = new Map<string, MnProfile>();
   private stopping = false;
   private readonly counters: Counters = {
     pbuSent: 0,
@@ -126,6 +128,8 @@ class MagRole implements Role {
       },
     });
     this.heartbeat.start();
+    // the policy profiles of the MNs the plan puts on our access links: a handover then sends its PBU without a Redis round trip
+    await Promise.allSettled([...this.access.values()].flatMap((a) => a.mns.map((m) => this.lookup(m.llId))));
 
     this.log.info(
       {
@@ -189,7 +193,7 @@ class MagRole implements Role {
       return;
     }
     this.listenRs(l.ifname);
-    if (l.carrier && l.up) this.onCarrierUp(l.ifname);
+    if (l.carrier && l.up) this.onCarrierUp(l.ifname, l.tNs);
     else this.onCarrierDown(l.ifname);
   }
 
@@ -204,13 +208,13 @@ class MagRole implements Role {
     }
   }
 
-  private onCarrierUp(iface: string): void {
+  private onCarrierUp(iface: string, tLinkNs?: bigint): void {
     const a = this.access.get(iface);
     if (!a || a.mns.length === 0) {
       this.log.info({ iface }, 'carrier up on an interface the plan names no MN for: waiting for a router solicitation');
       return;
     }
-    for (const mn of a.mns) void this.attach(iface, mn.llId, 'carrier', mn);
+    for (const mn of a.mns) void this.attach(iface, mn.llId, 'carrier', mn, undefined, tLinkNs);
   }
 
   private onCarrierDown(iface: string): void {
@@ -251,18 +255,20 @@ class MagRole implements Role {
   }
 
   /** Look the MN up in the policy store (RFC 5213 6.2) and start its registration. */
-  private async attach(iface: string, llId: string, trigger: 'carrier' | 'rs', served?: ServedMn, rsSrc?: string): Promise<void> {
+  private async attach(iface: string, llId: string, trigger: 'carrier' | 'rs', served?: ServedMn, rsSrc?: string, tLinkNs?: bigint): Promise<void> {
     const flight = `${iface}|${llId}`;
     if (this.attaching.has(flight)) return;
-    this.attaching.add(flight);
-    let profile: MnProfile | null;
-    try {
-      profile = await this.policy.mnByLinkLayerId(llId);
-    } catch (e) {
-      this.log.error({ iface, llId, err: (e as Error).message }, 'policy store lookup failed');
-      profile = null;
-    } finally {
-      this.attaching.delete(flight);
+    const t0 = process.hrtime.bigint();
+    let profile: MnProfile | null | undefined = this.profiles.get(llId);
+    if (profile) {
+      void this.lookup(llId); // keep the copy fresh for the next attachment
+    } else {
+      this.attaching.add(flight);
+      try {
+        profile = await this.lookup(llId);
+      } finally {
+        this.attaching.delete(flight);
+      }
     }
     if (this.stopping) return;
     const mnId = profile?.mnId ?? served?.mnId ?? llId;
@@ -290,6 +296,24 @@ class MagRole implements Role {
       this.emit('mn-attach', { iface, mnId: profile.mnId, llId, trigger });
     }
     this.bul.attach({ mnId: profile.mnId, llId, att, iface, requestedHnp: requestedHnp(profile, served), hi });
+    const t1 = process.hrtime.bigint();
+    this.log.info(
+      { iface, trigger, linkToAttachUs: tLinkNs === undefined ? null : Number(t0 - tLinkNs) / 1e3, attachToPbuUs: Number(t1 - t0) / 1e3 },
+      'attach timing',
+    );
+  }
+
+  /** The policy profile of an MN-LL-ID (null: not in the store, or the store failed); refreshes the copy. */
+  private async lookup(llId: string): Promise<MnProfile | null> {
+    try {
+      const p = await this.policy.mnByLinkLayerId(llId);
+      if (p) this.profiles.set(llId, p);
+      else this.profiles.delete(llId);
+      return p;
+    } catch (e) {
+      this.log.error({ llId, err: (e as Error).message }, 'policy store lookup failed');
+      return null;
+    }
   }
 
   // ---- effects of the BUL

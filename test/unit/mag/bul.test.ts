@@ -101,6 +101,34 @@ describe('first registration', () => {
     expect(h.bul.get(KEY)?.state).toBe('bound');
   });
 
+  it('135 echoing our own number (the old MAG de-registered with the same one) and 157 are answered by sending again at once', () => {
+    const h = harness();
+    h.bul.attach(MN);
+    h.bul.pba({ seq: 101, status: 135, lifetimeS: 0 });
+    expect(h.sends().map((x) => [x.seq, x.attempt, x.atMs])).toEqual([
+      [101, 1, 0],
+      [102, 2, 0],
+    ]);
+    h.bul.pba({ seq: 102, status: 157, lifetimeS: 0 });
+    expect(h.sends().map((x) => x.seq)).toEqual([101, 102, 103]);
+    expect(h.kinds('failed')).toHaveLength(0);
+    // the retransmission timer starts over from the initial interval
+    vi.advanceTimersByTime(49);
+    expect(h.sends()).toHaveLength(3);
+    vi.advanceTimersByTime(1);
+    expect(h.sends()).toHaveLength(4);
+    h.bul.pba({ seq: 104, status: 0, lifetimeS: 60, hnp: HNP });
+    expect(h.bul.get(KEY)?.state).toBe('bound');
+    expect(h.kinds('pba').map((x) => (x as { status: number }).status)).toEqual([135, 157, 0]);
+  });
+
+  it('a 157 for no outstanding number is ignored', () => {
+    const h = harness();
+    h.bul.attach(MN);
+    expect(h.bul.pba({ seq: 99, status: 157, lifetimeS: 0 })).toBe(false);
+    expect(h.sends()).toHaveLength(1);
+  });
+
   it('an accepted PBA without any prefix is a failure when the MAG asked for allocation', () => {
     const h = harness();
     h.bul.attach(MN);
@@ -269,21 +297,43 @@ describe('sequence numbers', () => {
     expect(seqNewer(0xffff, 1)).toBe(false);
     s.skipPast(0x7000);
     expect(s.next()).toBe(0x7001);
-    s.skipPast(5); // older: no change
-    expect(s.next()).toBe(0x7002);
+    s.skipPast(5); // what the LMA says it accepted last wins, even when it reads as older
+    expect(s.next()).toBe(6);
   });
 
-  it('jump ahead to a shared clock when it is newer, and keep counting when it is not', () => {
-    let ms = 1000;
-    const s = new SeqCounter(0, () => ms);
+  it('follow a shared clock, count on within a tick, and let the clock win over a stale number', () => {
+    let t = 1000;
+    const s = new SeqCounter(0, () => t, 100);
     expect(s.next()).toBe(1000);
     expect(s.next()).toBe(1001); // same tick: count on
-    ms = 1500;
+    expect(s.next()).toBe(1002);
+    t = 1500;
     expect(s.next()).toBe(1500);
-    ms = 1500 + 48_000; // a refresh long after: 2^15 ticks ahead reads as older, so count on
-    expect(s.next()).toBe(1501);
-    ms = 70_000; // wraps modulo 2^16
+    t = 1500 + 40_000; // 2^15 ticks and more later: modulo 2^16 the clock reads as older, but our number is stale
+    expect(s.next()).toBe((1500 + 40_000) & 0xffff);
+    t = 70_000; // wraps
     expect(s.next()).toBe(70_000 & 0xffff);
+    s.skipPast(70_000 + 20_000); // 135 echoing a number 'older' than the clock by 2^15+: still the one after it
+    expect(s.next()).toBe((90_001) & 0xffff);
+  });
+
+  it("a de-registration counts on from the binding's last accepted number, not from the clock", () => {
+    let t = 5000;
+    const log: Effect[] = [];
+    const bul = new BindingUpdateList({ timings: DEFAULT_TIMINGS, seq: new SeqCounter(0, () => t) }, (_e, effects) => log.push(...effects), () => BigInt(Date.now()) * 1_000_000n);
+    bul.attach(MN);
+    bul.pba({ seq: 5000, status: 0, lifetimeS: 60, hnp: HNP });
+    t = 7000;
+    bul.detach(KEY);
+    vi.advanceTimersByTime(60);
+    const sends = log.filter((e): e is Extract<Effect, { kind: 'send' }> => e.kind === 'send');
+    expect(sends.map((x) => [x.seq, x.lifetimeS])).toEqual([
+      [5000, 60],
+      [5001, 0],
+      [5002, 0],
+    ]);
+    // the new MAG's PBU of the same moment, from the clock, is newer than both
+    expect(seqNewer(7000, 5002)).toBe(true);
   });
 });
 
