@@ -47,6 +47,6 @@ export function reportCommand(): Command {
         process.stdout.write(`${JSON.stringify(metrics, null, 2)}\n`);
         return;
       }
-      process.stdout.write(`${summaryTable(metrics)}\n\n${files.map((f) => `wrote ${path.relative(process.cwd(), f) || f}`).join('\n')}\n`);
+      process.stdout.write(`${summaryTable(metrics)}\n\n${files.map((f) => `wrote ${path.relative(process.cwd(), f).startsWith('..') ? f : path.relative(process.cwd(), f)}`).join('\n')}\n`);
     });
 }
