@@ -53,6 +53,9 @@ export interface MetricOptions {
 }
 export const DEFAULT_METRIC_OPTIONS: MetricOptions = { preMs: 10, horizonMs: 5000 };
 
+/** sequence numbers the report tracks per flow at most (an hour at 10,000 pps is 36 M) */
+const MAX_SEQ_TABLE = 1 << 28;
+
 export const ms = (ns: number) => Math.round(ns / 1e3) / 1e3;
 
 /** Nearest-rank percentile of sorted values. */
@@ -153,13 +156,20 @@ export function flowMetrics(f: FlowSeries, moves: Move[], opts: MetricOptions = 
   // arrivals: first copies, duplicates, reordering
   const recv = f.recv;
   let maxSeq = -1;
+  let unexpected = 0; // arrivals carrying a sequence number that was never sent (corrupt or forged)
   if (recv) {
+    // probes carry up to 2^32 sequence numbers: bound the table by what was sent
     let top = 0;
-    for (let i = 0; i < recv.seq.length; i++) top = Math.max(top, recv.seq[i] as number);
     if (f.sent) for (let i = 0; i < f.sent.seq.length; i++) top = Math.max(top, f.sent.seq[i] as number);
+    else for (let i = 0; i < recv.seq.length; i++) top = Math.max(top, recv.seq[i] as number);
+    top = Math.min(top, MAX_SEQ_TABLE);
     const seen = new Uint8Array(top + 1);
     for (let i = 0; i < recv.seq.length; i++) {
       const q = recv.seq[i] as number;
+      if (q > top) {
+        unexpected++;
+        continue;
+      }
       const tx = recv.tx[i] as number;
       const k = win(tx) + 1;
       const a = w[k] as WindowAcc;
@@ -268,7 +278,7 @@ export function flowMetrics(f: FlowSeries, moves: Move[], opts: MetricOptions = 
       sendFailed: failedTotal,
       duplicated: dupTotal,
       reordered: reordTotal,
-      strays: recv?.strays ?? 0,
+      strays: (recv?.strays ?? 0) + unexpected,
       delayMs: delay,
       maxGapMs: whole ? ms(whole.end - whole.start) : null,
       durationS: Math.round(durationNs / 1e6) / 1e3,

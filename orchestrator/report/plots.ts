@@ -69,8 +69,8 @@ export function sequenceSpec(f: FlowSeries, moves: Move[]): TopLevelSpec {
     flush();
   }
   if (f.sent && f.recv) {
-    const got = new Uint8Array(maxSeq(f) + 1);
-    for (const q of f.recv.seq) got[q] = 1;
+    const got = new Uint8Array(maxSent(f) + 1);
+    for (const q of f.recv.seq) if (q < got.length) got[q] = 1;
     const lost: number[] = [];
     for (let i = 0; i < f.sent.seq.length; i++) if (!got[f.sent.seq[i] as number]) lost.push(i);
     const stride = Math.max(1, Math.ceil(lost.length / MAX_LOST_MARKS));
@@ -107,10 +107,9 @@ export function sequenceSpec(f: FlowSeries, moves: Move[]): TopLevelSpec {
   } as TopLevelSpec;
 }
 
-function maxSeq(f: FlowSeries): number {
+function maxSent(f: FlowSeries): number {
   let a = 0;
   for (const q of f.sent?.seq ?? []) if (q > a) a = q;
-  for (const q of f.recv?.seq ?? []) if (q > a) a = q;
   return a;
 }
 

@@ -106,6 +106,12 @@ describe('report metrics on synthetic samples', () => {
     expect(r.handovers[0]!.lost).toBe(0);
   });
 
+  it('an arrival with a sequence number never sent is a stray, not a table of 2^32 entries', () => {
+    const f = synth(1000, (a) => [...a, { seq: 4_000_000_000, tx: 500, rx: 500.7 }]);
+    const r = flowMetrics(f, [move(1, 500)]);
+    expect(r.totals).toMatchObject({ received: 1000, lost: 0, duplicated: 0, reordered: 0, strays: 3 + 1 });
+  });
+
   it('without the sender file losses are unknown (null), not zero', () => {
     const f = { ...synth(1000), sent: null };
     const r = flowMetrics(f, [move(1, 500)]);
