@@ -14,6 +14,7 @@ import { type BulEntry, type Effect, entryJson, entryKey, type RaReason, SeqCoun
 import { parseMagOptions, timingsOf, type MagOptions } from './config.js';
 import { HeartbeatMonitor } from './heartbeat.js';
 import { buildPbu, heartbeatRequest, heartbeatResponse, readPba, TimestampClock } from './messages.js';
+import { warmUp } from './warmup.js';
 
 // The Mobile Access Gateway (RFC 5213 section 6). Wiring only: attachment
 // detection (carrier from LinkMonitor, Router Solicitations from NdpRouter),
@@ -128,6 +129,7 @@ class MagRole implements Role {
       },
     });
     this.heartbeat.start();
+    const warmMs = warmUp();
     // the policy profiles of the MNs the plan puts on our access links: a handover then sends its PBU without a Redis round trip
     await Promise.allSettled([...this.access.values()].flatMap((a) => a.mns.map((m) => this.lookup(m.llId))));
 
@@ -137,6 +139,7 @@ class MagRole implements Role {
         transport: this.transport.mode,
         lma: this.opts.lmaAddress,
         access: [...this.access.values()].map((a) => ({ iface: a.iface, mns: a.mns.map((m) => m.mnId), startsHere: a.startsHere, shared: a.shared })),
+        warmMs: Math.round(warmMs),
       },
       'MAG ready',
     );
@@ -297,7 +300,7 @@ class MagRole implements Role {
     }
     this.bul.attach({ mnId: profile.mnId, llId, att, iface, requestedHnp: requestedHnp(profile, served), hi });
     const t1 = process.hrtime.bigint();
-    this.log.info(
+    this.log.debug(
       { iface, trigger, linkToAttachUs: tLinkNs === undefined ? null : Number(t0 - tLinkNs) / 1e3, attachToPbuUs: Number(t1 - t0) / 1e3 },
       'attach timing',
     );
@@ -320,16 +323,23 @@ class MagRole implements Role {
 
   private perform(entry: BulEntry, effects: Effect[]): void {
     const key = entry.key;
-    for (const eff of effects) {
+    // what changes the wire or the kernel first, the reports after: on a
+    // handover the ip line leaves before any event is written to the bus
+    const act = (e: Effect) => e.kind === 'send' || e.kind === 'program' || e.kind === 'unprogram' || e.kind === 'advertise';
+    for (const eff of [...effects.filter(act), ...effects.filter((e) => !act(e))]) {
       switch (eff.kind) {
         case 'send':
           this.sendPbu(entry, eff);
           break;
         case 'program': {
           const { hnp, iface } = eff;
+          const tDecided = process.hrtime.bigint();
           this.enqueue(key, async () => {
+            const tStart = process.hrtime.bigint();
             await this.kernel(() => (this.dp as DataPlane).magAttach(hnp, iface, this.opts.lmaAddress), 'magAttach', hnp);
             this.emit('routes-programmed', { mnId: entry.mnId, hnp, peer: this.opts.lmaAddress });
+            const tEnd = process.hrtime.bigint();
+            this.log.debug({ hnp, iface, queuedUs: Number(tStart - tDecided) / 1e3, kernelUs: Number(tEnd - tStart) / 1e3 }, 'routes programmed');
           });
           break;
         }
@@ -403,8 +413,9 @@ class MagRole implements Role {
   }
 
   private enqueue(key: string, fn: () => Promise<void>): void {
-    const prev = this.queues.get(key) ?? Promise.resolve();
-    const next = prev.then(fn).catch(() => undefined); // logged where it failed; the next step still runs
+    const prev = this.queues.get(key);
+    // an idle queue starts the step now (its ip line is written before we return), not in a later microtask
+    const next = (prev ? prev.then(fn) : fn()).catch(() => undefined); // logged where it failed; the next step still runs
     this.queues.set(key, next);
     void next.then(() => {
       if (this.queues.get(key) === next) this.queues.delete(key);
@@ -492,7 +503,10 @@ class MagRole implements Role {
           this.log.warn({ src: m.src, seq: msg.sequence }, 'Binding Acknowledgement without the P flag dropped');
           return;
         }
-        if (!this.bul.pba(p, m.rxNs)) {
+        const tIn = process.hrtime.bigint();
+        const matched = this.bul.pba(p, m.rxNs);
+        this.log.debug({ seq: p.seq, status: p.status, socketToHandlerUs: Number(tIn - m.rxNs) / 1e3, handleUs: Number(process.hrtime.bigint() - tIn) / 1e3 }, 'PBA handled');
+        if (!matched) {
           this.counters.pbaUnmatched++;
           this.log.debug({ seq: p.seq, status: p.status }, 'PBA matches no outstanding PBU (late or duplicate)');
         }
