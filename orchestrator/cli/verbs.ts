@@ -7,6 +7,7 @@ import { inspectCommand } from './inspect.js';
 import { lsCommand } from './ls.js';
 import { linkCommand, moveCommand } from './move.js';
 import { upCommand } from './up.js';
+import { runCommand } from './run.js';
 import { graphCommand } from './graph.js';
 import { mhCommand } from './mh.js';
 import { reportCommand } from './report.js';
@@ -15,6 +16,7 @@ import { validateCommand } from './validate.js';
 // One file per verb; each exports a factory returning its commander Command.
 // Register them here (one import and one list entry per verb).
 export const verbs: Array<() => Command> = [
+  runCommand,
   upCommand,
   downCommand,
   lsCommand,

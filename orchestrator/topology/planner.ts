@@ -252,11 +252,19 @@ export function sysctlsFor(kind: NodeKind, ifnames: string[]): Record<string, st
   const scopes = ['all', 'default', ...ifnames];
   if (kind === 'mn') {
     // A host that must take RAs from whichever MAG it is on: accept_ra=2 keeps
-    // working even if forwarding gets turned on; DAD stays on as on a real MN.
+    // working even if forwarding gets turned on. Set as a roaming host is
+    // (a Wi-Fi phone): DAD stays on but optimistic (RFC 4429, made for mobile
+    // nodes), so a carrier return does not leave the link-local address
+    // unusable for a second; neighbour entries survive carrier loss
+    // (ndisc_evict_nocarrier=0, meant for roaming between access points),
+    // which is right here since every MAG has the same fe80::1 and MAC.
     for (const s of scopes) {
       conf(s, 'forwarding', '0');
       if (s !== 'all') conf(s, 'accept_ra', '2');
       conf(s, 'autoconf', '1');
+      conf(s, 'optimistic_dad', '1');
+      conf(s, 'use_optimistic', '1');
+      conf(s, 'ndisc_evict_nocarrier', '0');
     }
     return out;
   }
