@@ -98,7 +98,14 @@ export async function runExperiment(file: string, opts: ExperimentOptions): Prom
     await lab.nodes!.bus.emit('scenario-end', {});
     const endedNs = process.hrtime.bigint().toString();
     const nodeStats = await collectStats(lab);
-    const lmaStats = Object.values(nodeStats).find((s) => (s as { dataPlane?: unknown } | null)?.dataPlane) as { dataPlane?: string } | undefined;
+    // the nodes name the tunnel backend they chose in their stats (LMA: dataPlane, MAG: dataplane.backend)
+    const backends = new Set(
+      Object.values(nodeStats).flatMap((s) => {
+        const o = s as { dataPlane?: unknown; dataplane?: { backend?: unknown } } | null;
+        const b = o?.dataPlane ?? o?.dataplane?.backend;
+        return typeof b === 'string' ? [b] : [];
+      }),
+    );
     const meta: RunMeta = {
       version: 1,
       name: lab.plan.name,
@@ -107,7 +114,7 @@ export async function runExperiment(file: string, opts: ExperimentOptions): Prom
       startedNs,
       endedNs,
       transport: lab.plan.settings?.transport ?? 'udp',
-      dataPlane: lmaStats?.dataPlane ?? 'unknown',
+      dataPlane: backends.size ? [...backends].join('+') : 'unknown',
       l2Move: lab.plan.settings?.l2Move ?? 'netns',
       signaling: lab.plan.links.flatMap((l) => (l.signaling ? [{ link: l.id, ...l.signaling }] : [])),
       flows: played.flows,
