@@ -15,7 +15,7 @@ const Args = z
     run: z.string().min(1),
     json: z.boolean().default(false),
     preMs: z.coerce.number().nonnegative().max(1000).optional(),
-    horizonMs: z.coerce.number().positive().max(600_000).optional(),
+    gapHorizonMs: z.coerce.number().positive().max(600_000).optional(),
   })
   .strict();
 
@@ -35,13 +35,13 @@ export function reportCommand(): Command {
     .argument('<run>', 'run folder (runs/<id>) or run id')
     .option('--json', 'print metrics.json instead of the summary table')
     .option('--pre-ms <ms>', 'a handover window starts this long before its L2 event (default 10)')
-    .option('--horizon-ms <ms>', 'look for the gap up to this long after the L2 event (default 5000)')
+    .option('--gap-horizon-ms <ms>', 'the gap must begin within this long after the L2 event (default 500)')
     .action(async (run: string, opts: Record<string, unknown>) => {
       const a = parseFlags(Args, { run, ...opts });
       const dir = resolveRunDir(a.run);
       const { metrics, files } = await writeReport(dir, {
         ...(a.preMs !== undefined ? { preMs: a.preMs } : {}),
-        ...(a.horizonMs !== undefined ? { horizonMs: a.horizonMs } : {}),
+        ...(a.gapHorizonMs !== undefined ? { gapHorizonMs: a.gapHorizonMs } : {}),
       });
       if (a.json) {
         process.stdout.write(`${JSON.stringify(metrics, null, 2)}\n`);

@@ -72,7 +72,7 @@ export function buildMetrics(inp: RunInputs, opts: MetricOptions = DEFAULT_METRI
 
   const handovers: Handover[] = moves.map((m, k) => {
     const src = l2[k]!;
-    const until = Math.min(k + 1 < moves.length ? moves[k + 1]!.t : Infinity, m.t + opts.horizonMs * 1e6);
+    const until = Math.min(k + 1 < moves.length ? moves[k + 1]!.t : Infinity, m.t + opts.timelineHorizonMs * 1e6);
     const mnId = planNode(m.node)?.options.mnId;
     const tl = timelineOf(
       events,
@@ -107,7 +107,7 @@ export function buildMetrics(inp: RunInputs, opts: MetricOptions = DEFAULT_METRI
       signalingImpairment: signalingNote(inp.meta),
       generatedAt: new Date().toISOString(),
     },
-    definitions: { preMs: opts.preMs, horizonMs: opts.horizonMs },
+    definitions: { preMs: opts.preMs, gapHorizonMs: opts.gapHorizonMs, timelineHorizonMs: opts.timelineHorizonMs },
     handovers,
     flows,
     warnings,

@@ -45,13 +45,13 @@ function flowsTable(m: Metrics): string {
 
 function handoverTable(m: Metrics): string {
   const flows = m.flows.map((f) => f.flow);
-  const head = ['#', 'MN', 'move', 'at s', ...flows.flatMap((f) => [`${f} gap ms`, `${f} lost`, `${f} dup`, `${f} reord`, `${f} delay p50/p99 ms`]), 'RS', 'PBU sent', 'PBA rcvd', 'RA sent'];
+  const head = ['#', 'MN', 'move', 'at s', ...flows.flatMap((f) => [`${f} gap ms`, `${f} lost`, `${f} dup`, `${f} reord`, `${f} delay p50/p99 ms`, `${f} sender pause ms`]), 'RS', 'PBU sent', 'PBA rcvd', 'RA sent'];
   const rows = m.handovers.map((h) => {
     const cells: unknown[] = [h.index, `${h.node}:${h.iface}`, `${h.from} → ${h.to}`, num(h.atS, 3)];
     for (const f of m.flows) {
       const x = f.handovers.find((y) => y.index === h.index);
-      if (!x) cells.push('', '', '', '', '');
-      else cells.push(`${num(x.gapMs, 2)}${x.recovered ? '' : '+'}`, x.lost ?? '?', x.duplicated, x.reordered, x.delayMs ? `${num(x.delayMs.p50, 3)} / ${num(x.delayMs.p99, 3)}` : '–');
+      if (!x) cells.push('', '', '', '', '', '');
+      else cells.push(`${num(x.gapMs, 2)}${x.recovered ? '' : '+'}`, x.lost ?? '?', x.duplicated, x.reordered, x.delayMs ? `${num(x.delayMs.p50, 3)} / ${num(x.delayMs.p99, 3)}` : '–', num(x.senderPauseMs, 2));
     }
     const t = h.timeline;
     cells.push(num(t.rs, 2), num(t.pbuSent, 2), num(t.pbaReceived, 2), num(t.raSent, 2));
@@ -95,7 +95,7 @@ ${m.warnings.length ? `<section><h2>warnings</h2><ul>${m.warnings.map((w) => `<l
 <section><h2>definitions</h2><ul class="note">
 <li>Times come from one monotonic clock shared by every namespace: one-way delay is arrival time minus the probe's send time.</li>
 <li>Window of handover k: probes sent from ${esc(m.definitions.preMs)} ms before its L2 event to ${esc(m.definitions.preMs)} ms before the next one. lost, duplicated, reordered and delay count the probes sent in the window.</li>
-<li>Gap: the longest interval between consecutive arrivals among those overlapping [L2 event, next window or +${esc(m.definitions.horizonMs)} ms]. First packet: the arrival that ends it.</li>
+<li>Gap: the longest interval between consecutive arrivals among those overlapping [L2 event, next window or +${esc(m.definitions.gapHorizonMs)} ms]. First packet: the arrival that ends it. Sender pause: the longest part of the gap in which the sender sent nothing (close to the gap: the sender paused, not the network).</li>
 <li>Reordered: a probe that arrived after one with a higher sequence number. Duplicated: every copy after the first. Send failed: the sender's kernel refused the probe (no route while detached).</li>
 <li>Schema: docs/metrics.md (${esc(m.schema)}).</li>
 </ul></section>

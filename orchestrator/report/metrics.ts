@@ -9,7 +9,11 @@ import type { DelayStats, FlowHandover, FlowMetrics } from './schema.js';
 //   the probe's send time.
 // - gap of handover k: the longest interval without arrivals among the
 //   intervals between consecutive arrivals that overlap [t_k, e_k], where
-//   e_k = min(t_{k+1} - pre, t_k + horizon). The flow's first send and its
+//   e_k = min(t_{k+1} - pre, t_k + gapHorizon): an outage that begins within
+//   gapHorizon of the event counts whole, a pause that begins later is not
+//   the handover's (a busy host pauses senders for tens of ms at times; see
+//   senderPauseMs, which says how much of the gap the sender sent nothing).
+//   The flow's first send and its
 //   last send (plus the median delay) bound the first and last interval, so
 //   a flow that never recovers shows the gap up to the end of sending.
 // - reordered: a probe (first copy) arriving after one with a higher
@@ -49,9 +53,12 @@ export interface Move {
 }
 export interface MetricOptions {
   preMs: number;
-  horizonMs: number;
+  /** the gap must begin within this long after the L2 event */
+  gapHorizonMs: number;
+  /** signaling steps are looked for up to the next handover or this long after the L2 event */
+  timelineHorizonMs: number;
 }
-export const DEFAULT_METRIC_OPTIONS: MetricOptions = { preMs: 10, horizonMs: 5000 };
+export const DEFAULT_METRIC_OPTIONS: MetricOptions = { preMs: 10, gapHorizonMs: 500, timelineHorizonMs: 10_000 };
 
 /** sequence numbers the report tracks per flow at most (an hour at 10,000 pps is 36 M) */
 const MAX_SEQ_TABLE = 1 << 28;
@@ -115,6 +122,17 @@ export function longestGap(rx: Float64Array, lo: number, hi: number, obsStart: n
     if (!best || b - a > best.end - best.start) best = { start: a, end: b, open: j < 0 ? 'start' : j + 1 >= n ? 'end' : null };
   }
   return best;
+}
+
+/** Longest stretch of [lo, hi] in which the sender sent nothing (tx sorted). */
+export function longestPause(tx: Float64Array, lo: number, hi: number): number {
+  let best = 0;
+  let prev = lo;
+  for (let i = upperBound(tx, lo); i < tx.length && (tx[i] as number) < hi; i++) {
+    best = Math.max(best, (tx[i] as number) - prev);
+    prev = tx[i] as number;
+  }
+  return Math.max(best, hi - prev);
 }
 
 interface WindowAcc {
@@ -223,7 +241,8 @@ export function flowMetrics(f: FlowSeries, moves: Move[], opts: MetricOptions = 
     obsEnd = recv?.stop ?? (rx[rx.length - 1] ?? 0);
   }
 
-  const horizon = opts.horizonMs * 1e6;
+  const horizon = opts.gapHorizonMs * 1e6;
+  const sentTx = f.sent ? sortedCopy(f.sent.tx) : null;
   const handovers: FlowHandover[] = moves.map((m, k) => {
     const a = w[k + 1] as WindowAcc;
     const next = k + 1 < W ? (bounds[k + 1] as number) : Infinity;
@@ -237,6 +256,7 @@ export function flowMetrics(f: FlowSeries, moves: Move[], opts: MetricOptions = 
       gapStartMs: g ? ms(g.start - m.t) : null,
       gapEndMs: g && g.open !== 'end' ? ms(g.end - m.t) : null,
       recovered: g ? g.open !== 'end' : false,
+      senderPauseMs: g && sentTx ? ms(longestPause(sentTx, g.start, g.end)) : null,
       sent: a.sent,
       received: a.received,
       lost: f.sent ? a.lost : null,

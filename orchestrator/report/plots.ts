@@ -9,8 +9,9 @@ import type { Metrics } from './schema.js';
 // zoom keeps every probe of its window.
 
 const OVERVIEW_BINS = 1000;
-const MAX_LOST_MARKS = 3000;
+const MAX_LOST_MARKS = 1000;
 const MAX_ZOOM_HANDOVERS = 30;
+const MAX_ZOOM_POINTS = 15_000; // all facets together; thinned evenly beyond
 const STEP_LABELS: Array<[keyof Metrics['handovers'][number]['timeline'], string]> = [
   ['l2Down', 'L2 down'],
   ['l2Up', 'L2 up'],
@@ -29,13 +30,15 @@ const STEP_LABELS: Array<[keyof Metrics['handovers'][number]['timeline'], string
 export async function renderSvg(spec: TopLevelSpec): Promise<string> {
   const view = new vega.View(vega.parse(compile(spec).spec), { renderer: 'none', logLevel: vega.Error });
   try {
-    return await view.toSVG();
+    // 2 decimals are 1/100 px: plenty, and half the octets of vega's full doubles
+    return (await view.toSVG()).replace(/(\d\.\d\d)\d+/g, '$1');
   } finally {
     view.finalize();
   }
 }
 
-const base = { $schema: 'https://vega.github.io/schema/vega-lite/v6.json', background: 'white', config: { font: 'sans-serif', view: { stroke: '#ddd' } } } as const;
+// aria off: no per-point aria-label (a page of 10,000s of points would double in size)
+const base = { $schema: 'https://vega.github.io/schema/vega-lite/v6.json', background: 'white', config: { font: 'sans-serif', view: { stroke: '#ddd' }, aria: false } } as const;
 
 /** Received sequence number over time, one point per time bin, lost probes in red, handovers as rules. */
 export function sequenceSpec(f: FlowSeries, moves: Move[]): TopLevelSpec {
@@ -130,66 +133,85 @@ export function zoomSpec(series: FlowSeries[], moves: Move[], metrics: Metrics):
   const shown = moves.slice(0, MAX_ZOOM_HANDOVERS);
   if (!shown.length) return null;
   const ends = metrics.flows.flatMap((f) => f.handovers.map((h) => (h.gapEndMs ?? h.gapMs ?? 0) as number));
-  const after = Math.min(1000, Math.max(40, Math.ceil(Math.max(0, ...ends) * 1.2 + 10)));
+  // wide enough for the typical handover: the median end of the gaps, x1.5, at least 40 ms, at most 500
+  const sorted = ends.filter((e) => e > 0).sort((a, b) => a - b);
+  const typical = sorted.length ? (sorted[Math.floor(sorted.length / 2)] as number) : 0;
+  const after = Math.min(500, Math.max(40, Math.ceil(typical * 1.5 + 10)));
   const before = Math.max(10, Math.round(after / 5));
   const rows: Array<{ ho: string; flow: string; ms: number; rel: number; kind: string }> = [];
+  let outside = 0; // probes far from their place in the sequence (held in a queue for seconds): not drawn
   for (const m of shown) {
     const ho = `#${m.index} ${m.from}→${m.to}`;
     for (const f of series) {
       if (f.from !== null && f.to !== null && f.from !== m.node && f.to !== m.node) continue;
-      // the probe sent last before the event is 0
+      // the probe sent last before the event is 0; the y range is what the rate sends in the x range
       const ref = f.sent ? upper(f.sent.tx, m.t) - 1 : 0;
+      const perMs = (f.rate ?? 1000) / 1000;
+      const yLo = -before * perMs - 5;
+      const yHi = after * perMs + 5;
       const lo = m.t - before * 1e6;
       const hi = m.t + after * 1e6;
+      const push = (t: number, q: number, kind: string) => {
+        const rel = q - ref;
+        if (rel < yLo || rel > yHi) outside++;
+        else rows.push({ ho, flow: f.flow, ms: (t - m.t) / 1e6, rel, kind });
+      };
       if (f.recv) {
         const { rx, seq } = f.recv;
-        for (let i = upper(rx, lo); i < rx.length && (rx[i] as number) <= hi; i++) {
-          rows.push({ ho, flow: f.flow, ms: ((rx[i] as number) - m.t) / 1e6, rel: (seq[i] as number) - ref, kind: 'received' });
-        }
+        for (let i = upper(rx, lo); i < rx.length && (rx[i] as number) <= hi; i++) push(rx[i] as number, seq[i] as number, 'received');
       }
       if (f.sent && f.recv) {
         const got = new Set<number>();
         const { rx, seq } = f.recv;
         for (let i = upper(rx, lo - 1e9); i < rx.length && (rx[i] as number) <= hi + 1e9; i++) got.add(seq[i] as number);
         for (let i = upper(f.sent.tx, lo); i < f.sent.tx.length && (f.sent.tx[i] as number) <= hi; i++) {
-          if (!got.has(f.sent.seq[i] as number)) rows.push({ ho, flow: f.flow, ms: ((f.sent.tx[i] as number) - m.t) / 1e6, rel: (f.sent.seq[i] as number) - ref, kind: 'lost' });
+          if (!got.has(f.sent.seq[i] as number)) push(f.sent.tx[i] as number, f.sent.seq[i] as number, 'lost');
         }
       }
     }
   }
+  const stride = Math.ceil(rows.length / MAX_ZOOM_POINTS);
+  const values = stride > 1 ? rows.filter((r, i) => r.kind === 'lost' || i % stride === 0) : rows;
+  const notes = [
+    stride > 1 ? `every ${stride}th received probe shown` : '',
+    outside ? `${outside} probe(s) far out of sequence not shown` : '',
+    moves.length > shown.length ? `first ${shown.length} of ${moves.length} handovers` : '',
+  ].filter(Boolean);
   return {
     ...base,
     title: {
       text: 'around each handover',
       subtitle: [
-        'received probes by arrival time after the L2 event (ms, dashed line), coloured by flow; lost probes: red crosses at their send time',
-        `y: sequence number relative to the last probe sent before the event${moves.length > shown.length ? `; first ${shown.length} of ${moves.length} handovers` : ''}`,
+        'one row per flow, one column per handover; x: ms after the L2 event (dashed line)',
+        `blue: received probes at their arrival time; red crosses: lost probes at their send time; y: sequence number relative to the last probe sent before the event${notes.length ? `; ${notes.join('; ')}` : ''}`,
       ],
     },
-    data: { values: rows },
-    facet: { field: 'ho', type: 'ordinal', title: null, sort: shown.map((m) => `#${m.index} ${m.from}→${m.to}`) },
-    columns: 5,
+    data: { values },
+    facet: {
+      row: { field: 'flow', type: 'nominal', title: null },
+      column: { field: 'ho', type: 'ordinal', title: null, sort: shown.map((m) => `#${m.index} ${m.from}→${m.to}`), header: { labelFontSize: 10 } },
+    },
     spec: {
-      width: 160,
-      height: 120,
+      width: 110,
+      height: 90,
       layer: [
         {
           transform: [{ filter: "datum.kind === 'received'" }],
-          mark: { type: 'point', filled: true, size: 10 },
+          mark: { type: 'point', filled: true, size: 8, color: '#1f77b4', clip: true },
           encoding: {
             x: { field: 'ms', type: 'quantitative', title: 'ms after L2 event', scale: { domain: [-before, after] } },
             y: { field: 'rel', type: 'quantitative', title: 'probe' },
-            color: { field: 'flow', type: 'nominal', title: 'received (flow)' },
           },
         },
         {
           transform: [{ filter: "datum.kind === 'lost'" }],
-          mark: { type: 'point', shape: 'cross', filled: true, size: 14, color: '#d62728' },
+          mark: { type: 'point', shape: 'cross', filled: true, size: 14, color: '#d62728', clip: true },
           encoding: { x: { field: 'ms', type: 'quantitative' }, y: { field: 'rel', type: 'quantitative' } },
         },
         { mark: { type: 'rule', color: '#888', strokeDash: [4, 3] }, encoding: { x: { datum: 0 } } },
       ],
     },
+    resolve: { scale: { y: 'shared' } },
   } as TopLevelSpec;
 }
 

@@ -23,6 +23,7 @@ export const FlowHandover = z
     gapStartMs: MsOrNull, // its start (an arrival, or the first send), relative to the L2 event
     gapEndMs: MsOrNull, // its end: the first arrival after it (= first packet delivered)
     recovered: z.boolean(), // false: no probe arrived after the gap before sending stopped
+    senderPauseMs: MsOrNull, // longest part of the gap in which the sender sent nothing (≈ gapMs: the sender paused, not the network)
     sent: z.number().int().nonnegative(), // probes sent in the window
     received: z.number().int().nonnegative(), // of those, received (first copies)
     lost: z.number().int().nonnegative().nullable(), // sent in the window, never received (null: no sender samples)
@@ -129,8 +130,10 @@ export const Metrics = z
       .object({
         /** a handover's window starts this long before its L2 event (probes in flight when the link broke) */
         preMs: Ms,
-        /** the gap is searched from the L2 event to the next window or this long after the event */
-        horizonMs: Ms,
+        /** the gap must begin before the next window and within this long after the L2 event */
+        gapHorizonMs: Ms,
+        /** signaling steps are searched up to the next handover or this long after the L2 event */
+        timelineHorizonMs: Ms,
       })
       .strict(),
     handovers: z.array(Handover),

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { flowMetrics, longestGap, percentile, type FlowSeries, type Move } from '../../../orchestrator/report/metrics.js';
 
 const MS = 1e6;
+const OPTS = { preMs: 10, gapHorizonMs: 500, timelineHorizonMs: 10_000 };
 
 interface Arrival {
   seq: number;
@@ -46,11 +47,13 @@ describe('report metrics on synthetic samples', () => {
     late.rx = 2102.2;
     return out;
   });
-  const m = flowMetrics(flow, [move(1, 1000.3), move(2, 1800, 'mag2', 'mag1')], { preMs: 10, horizonMs: 5000 });
+  const m = flowMetrics(flow, [move(1, 1000.3), move(2, 1800, 'mag2', 'mag1')], OPTS);
 
   it('gap, loss and windows of a lossy handover come out exactly', () => {
     const h = m.handovers[0]!;
     expect(h).toMatchObject({ index: 1, from: 'mag1', to: 'mag2', recovered: true });
+    // the sender kept sending through it: the network lost them
+    expect(h.senderPauseMs).toBe(1);
     // last arrival before: probe 999 at 999.5 ms; first after: probe 1050 at 1050.5 ms
     expect(h.gapMs).toBe(51);
     expect(h.gapStartMs).toBe(-0.8);
@@ -86,21 +89,21 @@ describe('report metrics on synthetic samples', () => {
   it('sends refused by the sender count as lost and as sendFailed', () => {
     const failed = Array.from({ length: 20 }, (_, i) => 1000 + i);
     const f = synth(2000, (a) => a.filter((x) => x.seq < 1000 || x.seq >= 1020), failed);
-    const r = flowMetrics(f, [move(1, 1000)], { preMs: 10, horizonMs: 5000 });
+    const r = flowMetrics(f, [move(1, 1000)], OPTS);
     expect(r.handovers[0]).toMatchObject({ lost: 20, sendFailed: 20, gapMs: 21 });
     expect(r.totals.sendFailed).toBe(20);
   });
 
   it('a flow that never recovers shows the gap up to the end of sending', () => {
     const f = synth(3000, (a) => a.filter((x) => x.seq < 2500));
-    const r = flowMetrics(f, [move(1, 2500)], { preMs: 10, horizonMs: 5000 });
+    const r = flowMetrics(f, [move(1, 2500)], OPTS);
     // last arrival 2499.5; sending ended at 2999 (+0.5 median delay)
     expect(r.handovers[0]).toMatchObject({ gapMs: 500, recovered: false, gapEndMs: null, lost: 500 });
   });
 
   it('the gap search stops at the next window: an outage after it belongs to the next handover', () => {
     const f = synth(3000, (a) => a.filter((x) => x.seq < 2000 || x.seq >= 2100));
-    const r = flowMetrics(f, [move(1, 1000), move(2, 2000)], { preMs: 10, horizonMs: 5000 });
+    const r = flowMetrics(f, [move(1, 1000), move(2, 2000)], OPTS);
     expect(r.handovers[0]!.gapMs).toBe(1);
     expect(r.handovers[1]).toMatchObject({ gapMs: 101, lost: 100 });
     expect(r.handovers[0]!.lost).toBe(0);
@@ -110,6 +113,21 @@ describe('report metrics on synthetic samples', () => {
     const f = synth(1000, (a) => [...a, { seq: 4_000_000_000, tx: 500, rx: 500.7 }]);
     const r = flowMetrics(f, [move(1, 500)]);
     expect(r.totals).toMatchObject({ received: 1000, lost: 0, duplicated: 0, reordered: 0, strays: 3 + 1 });
+  });
+
+  it('a sender pause shows as senderPauseMs; one beyond the gap horizon is not the handover\'s gap', () => {
+    // the sender sends nothing from 1200 to 1230 ms (a busy host), then goes on 30 ms late
+    const late = (a: Arrival[]) => a.map((x) => (x.seq >= 1200 ? { ...x, tx: x.tx + 30, rx: x.rx + 30 } : x));
+    const f = synth(3000, late);
+    f.sent!.tx = Float64Array.from(f.sent!.tx, (t, i) => (i >= 1200 ? t + 30 * MS : t));
+    const near = flowMetrics(f, [move(1, 1190)], OPTS);
+    expect(near.handovers[0]).toMatchObject({ gapMs: 31, senderPauseMs: 30.5, lost: 0 });
+    // a handover 700 ms before the pause, with 5 probes lost: its gap is its own 6 ms
+    const g = synth(3000, (a) => late(a).filter((x) => x.seq < 500 || x.seq >= 505));
+    g.sent!.tx = f.sent!.tx;
+    const far = flowMetrics(g, [move(1, 500)], OPTS);
+    expect(far.handovers[0]).toMatchObject({ gapMs: 6, senderPauseMs: 1, lost: 5 });
+    expect(far.totals.maxGapMs).toBe(31);
   });
 
   it('without the sender file losses are unknown (null), not zero', () => {
