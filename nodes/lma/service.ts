@@ -56,6 +56,7 @@ export interface LmaCounters {
   persistFailures: number;
 }
 
+const MAG_POLICY_TTL_MS = 1000;
 const nowMs = () => Number(process.hrtime.bigint()) / 1e6;
 
 export class LmaService {
@@ -81,6 +82,7 @@ export class LmaService {
   private readonly localFor = new Map<string, string>();
   /** kernel changes of one prefix run in order (a bind may wait for a route lookup) */
   private readonly kernelQueue = new Map<string, Promise<void>>();
+  private readonly magCache = new Map<string, { profile: Promise<MagProfile | null>; untilMs: number }>();
   private stopped = false;
 
   private constructor(private readonly o: LmaServiceOptions) {
@@ -254,7 +256,7 @@ export class LmaService {
       else if (o.kind === 'handoffIndicator') hi = o.value;
     }
     this.emit('pbu-received', { mag: m.src, mnId: mnId ?? '', seq: pbu.sequence, hi, lifetime: pbu.lifetime * 4 });
-    const [mag, mn] = await Promise.all([this.o.policy.magByAddress(m.src), mnId === undefined ? null : this.o.policy.mn(mnId)]);
+    const [mag, mn] = await Promise.all([this.magPolicy(m.src), mnId === undefined ? null : this.o.policy.mn(mnId)]);
     if (this.stopped) return;
     const out = processPbu(this.cache, this.pool, this.o.cfg, { pbu, src: m.src, mag, mn, nowMs: nowMs(), wallMs: Date.now() });
     this.rearm(out.changes);
@@ -273,6 +275,20 @@ export class LmaService {
     this.counters.pbaSent++;
     this.counters.byStatus[out.status] = (this.counters.byStatus[out.status] ?? 0) + 1;
     this.emit('pba-sent', { mag: m.src, mnId: mnId ?? '', seq: out.pba.sequence, status: out.status, lifetime: out.pba.lifetime * 4 });
+  }
+
+  /**
+   * MAG profiles are few and read on every PBU: kept for MAG_POLICY_TTL_MS
+   * (answers and absences alike), so a policy change shows within that time.
+   */
+  private magPolicy(address: string): Promise<MagProfile | null> {
+    const now = nowMs();
+    const hit = this.magCache.get(address);
+    if (hit && hit.untilMs > now) return hit.profile;
+    const profile = this.o.policy.magByAddress(address);
+    this.magCache.set(address, { profile, untilMs: now + MAG_POLICY_TTL_MS });
+    profile.catch(() => this.magCache.delete(address));
+    return profile;
   }
 
   // ---- effects
