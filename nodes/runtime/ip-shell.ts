@@ -37,6 +37,7 @@ export class IpShell {
   private skipFailed = false;
   private partial = '';
   private exited: string | undefined;
+  private corked = false;
 
   /** netns null = root namespace; args = global options such as ['-6'] */
   constructor(
@@ -71,7 +72,17 @@ export class IpShell {
     const seq = ++this.seq;
     return new Promise((resolve) => {
       this.pending.push({ line, seq, tStartNs, resolve });
-      this.child?.stdin.write(`${line}\n_m${seq}\n`);
+      const stdin = this.child?.stdin;
+      // lines of one event-loop turn leave in one pipe write (a busy LMA binds many prefixes per turn)
+      if (stdin && !this.corked) {
+        this.corked = true;
+        stdin.cork();
+        setImmediate(() => {
+          this.corked = false;
+          stdin.uncork();
+        });
+      }
+      stdin?.write(`${line}\n_m${seq}\n`);
     });
   }
 

@@ -79,6 +79,11 @@ const loadTls = () => createRequire(import.meta.url)('node:tls') as typeof impor
 
 export class RespConnection {
   private buf: Buffer = Buffer.alloc(0);
+  private corked = false;
+  private readonly uncork = () => {
+    this.corked = false;
+    this.socket.uncork();
+  };
   private readonly pending: Pending[] = [];
   private ended = false;
   private readonly endListeners: Array<(err: Error) => void> = [];
@@ -124,6 +129,12 @@ export class RespConnection {
     if (this.ended) return Promise.reject(new Error('connection to Redis closed'));
     return new Promise((resolve, reject) => {
       this.pending.push({ resolve, reject });
+      // commands issued in one event-loop turn leave in one write (one syscall, not one each)
+      if (!this.corked) {
+        this.corked = true;
+        this.socket.cork();
+        setImmediate(this.uncork);
+      }
       this.socket.write(encode(args));
     });
   }
