@@ -39,7 +39,8 @@ describe('pacer schedule', () => {
 
   it('burst bound and timer delays', () => {
     expect(defaultBurst(100)).toBe(4);
-    expect(defaultBurst(20_000)).toBe(40);
+    expect(defaultBurst(1000)).toBe(5);
+    expect(defaultBurst(20_000)).toBe(100);
     expect(timerDelayMs(0)).toBe(1);
     expect(timerDelayMs(-5e6)).toBe(1);
     expect(timerDelayMs(7.9e6)).toBe(7);
@@ -66,14 +67,12 @@ describe('sender and receiver over loopback', () => {
       expect(s.sender.header.count).toBe(tx.sent);
       expect(r.receiver.header.count).toBe(tx.sent);
       expect(r.receiver.seq.every((q, i) => q === i)).toBe(true);
-      // send times follow the schedule: probe i within a few ms of t0 + i/rate
+      // send times follow the schedule: most probes within 2 ms of t0 + i/rate
+      // (a loaded host may stall this process now and then: the sender catches up)
       const start = s.sender.txNs[0]!;
-      let worst = 0;
-      for (let i = 0; i < s.sender.txNs.length; i++) {
-        const late = Number(s.sender.txNs[i]! - start) / 1e6 - (i * 1000) / rate;
-        worst = Math.max(worst, Math.abs(late));
-      }
-      expect(worst).toBeLessThan(25);
+      const late = Array.from(s.sender.txNs, (t, i) => Math.abs(Number(t - start) / 1e6 - (i * 1000) / rate)).sort((a, b) => a - b);
+      expect(late[Math.floor(late.length / 2)]).toBeLessThan(2);
+      expect(late[Math.floor(late.length * 0.9)]).toBeLessThan(10);
       // one-way delay on loopback is positive and small
       const delays = [...r.receiver.rxNs].map((x, i) => Number(x - r.receiver!.txNs[i]!) / 1e6);
       expect(Math.min(...delays)).toBeGreaterThan(0);
