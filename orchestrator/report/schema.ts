@@ -92,7 +92,7 @@ export const Timeline = z
     pbaReceived: MsOrNull, // new MAG
     routesProgrammed: MsOrNull, // new MAG: uplink and downlink routes set
     raSent: MsOrNull, // new MAG: RA with the MN's prefix
-    mnAddress: MsOrNull, // MN: carrier up with a usable global address
+    mnAddress: MsOrNull, // MN: carrier back (after the loss it saw) with a global address
     firstPacket: z.record(z.string(), MsOrNull), // per flow: first probe delivered after the gap
   })
   .strict();

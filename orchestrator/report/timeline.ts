@@ -52,15 +52,19 @@ export function timelineOf(events: TimedEvent[], m: TimelineMove, until: number,
     pbaReceived: first((e) => atNew('pba-received')(e) && registering(e)),
     routesProgrammed: first(atNew('routes-programmed')),
     raSent: first((e) => atNew('ra-sent')(e) && e.data.reason !== 'deregistration'),
-    // the MN usable again: carrier up and a global address, after its carrier came back
-    mnAddress: first(
-      (e) =>
-        e.node === m.node &&
-        e.type === 'addresses' &&
-        e.data.carrier === true &&
-        addresses(e.data.addresses) &&
-        e.data.addresses.length > 0 &&
-        (m.tUp === null || e.t >= m.tUp),
-    ),
+    // the MN usable again, as it reports itself: carrier back (after the carrier
+    // loss it saw) with a global address
+    mnAddress: (() => {
+      const mnEv = (e: TimedEvent) => e.node === m.node && e.type === 'addresses';
+      let lostAt: number | null = null;
+      for (const e of events) {
+        if (e.t < m.t) continue;
+        if (e.t >= until) break;
+        if (!mnEv(e)) continue;
+        if (e.data.carrier === false) lostAt ??= e.t;
+        else if (lostAt !== null && addresses(e.data.addresses) && e.data.addresses.length > 0) return ms(e.t - m.t);
+      }
+      return null;
+    })(),
   };
 }

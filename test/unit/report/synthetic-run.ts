@@ -77,6 +77,7 @@ export function makeSyntheticRun(dir: string, opts: { rate?: number; seconds?: n
     ev(to, 'pba-received', m + offsets.pbaReceived, { mnId, seq: i + 2, status: 0, lifetime: 3600, hnp: '2001:db8:1::/64', rttUs: 700 });
     ev(to, 'routes-programmed', m + offsets.routesProgrammed, { mnId, hnp: '2001:db8:1::/64', peer: '2001:db8:b::1' });
     ev(to, 'ra-sent', m + offsets.raSent, { iface: 'acc0', mnId, hnp: '2001:db8:1::/64', reason: 'attach' });
+    ev('mn1', 'addresses', m + 0.2, { iface: 'wlan0', addresses: ['2001:db8:1::2'], carrier: false });
     ev('mn1', 'addresses', m + 3.5, { iface: 'wlan0', addresses: ['2001:db8:1::2'], carrier: true });
     // the runner emits the move after it completed; its data carries the times
     ev('orchestrator', 'l2-move', m + 5, {
