@@ -1,0 +1,95 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { Metrics } from '../../orchestrator/report/schema.js';
+
+// Helpers for the experiment-level integration tests: topology files written
+// to a temp folder, a run folder's events read back, MH messages sent from
+// inside a namespace (a short node script on the built codec).
+
+export const repoRoot = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..');
+
+export interface Ev {
+  node: string;
+  type: string;
+  tNs: string;
+  data?: Record<string, unknown>;
+}
+
+export function writeTopology(yaml: string): string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'pmiplab-exp-'));
+  const file = path.join(dir, 'exp.yaml');
+  writeFileSync(file, yaml);
+  return file;
+}
+
+export function readEvents(runDir: string): Ev[] {
+  return readFileSync(path.join(runDir, 'events.jsonl'), 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as Ev);
+}
+
+export function readMetrics(runDir: string): Metrics {
+  return JSON.parse(readFileSync(path.join(runDir, 'metrics.json'), 'utf8')) as Metrics;
+}
+
+/** The domain of topologies/handover-basic.yaml with a scenario and settings of the test's own. */
+export function domain(opts: { settings?: string; backhaul?: string; scenario: string }): string {
+  return `name: exp
+topology:
+  nodes:
+    lma1: { kind: lma }
+    mag1: { kind: mag }
+    mag2: { kind: mag }
+    mn1: { kind: mn, interfaces: { wlan0: { att: "802.11" } } }
+    cn1: { kind: cn }
+  links:
+    - { endpoints: ["mag1:eth0", "lma1:eth1"]${opts.backhaul ? `, ${opts.backhaul}` : ''} }
+    - { endpoints: ["mag2:eth0", "lma1:eth2"]${opts.backhaul ? `, ${opts.backhaul}` : ''} }
+    - endpoints: ["lma1:eth0", "cn1:eth0"]
+    - endpoints: ["mn1:wlan0", "mag1:acc0"]
+${opts.settings ? `settings: ${opts.settings}\n` : ''}scenario:${opts.scenario ? `\n${opts.scenario}` : ' []\n'}`;
+}
+
+/** Moves of mn1:wlan0 between the MAGs with probes both ways around them. */
+export function movesScenario(moves: number, everyMs: number, rate: number): string {
+  const end = 500 + moves * everyMs + 500;
+  return `  - { at: 0s, action: { type: traffic-start, flow: up, from: mn1, to: cn1, rate: ${rate}, size: 100 } }
+  - { at: 0s, action: { type: traffic-start, flow: down, from: cn1, to: mn1, rate: ${rate}, size: 100 } }
+  - { at: 500ms, repeat: { count: ${moves}, every: ${everyMs}ms }, action: { type: move, iface: "mn1:wlan0", to: [mag2, mag1] } }
+  - { at: ${end}ms, action: { type: traffic-stop, flow: up } }
+  - { at: ${end}ms, action: { type: traffic-stop, flow: down } }
+`;
+}
+
+/**
+ * Run a node script inside a namespace (ESM, cwd = repo root, the built dist
+ * importable as ./dist/...). Returns its stdout; throws with stderr on failure.
+ */
+export function nodeInNetns(netns: string, script: string, timeoutMs = 60_000): string {
+  return execFileSync('ip', ['netns', 'exec', netns, process.execPath, '--input-type=module', '-e', script], {
+    cwd: repoRoot,
+    encoding: 'utf8',
+    timeout: timeoutMs,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+}
+
+/** For each L2 move: did the MAG it went to get an accepted PBA before the next move? */
+export function registrationsAfterMoves(events: Ev[]): Array<{ to: string; accepted: boolean }> {
+  const moves = events.filter((e) => e.type === 'l2-move');
+  // the move's start, not its event's stamp: the event goes out after the MN saw carrier up,
+  // and a quick registration can be in before that
+  const start = (m: Ev) => BigInt(String(m.data?.tStartNs ?? m.tNs));
+  return moves.map((m, i) => {
+    const from = start(m);
+    const until = i + 1 < moves.length ? start(moves[i + 1]!) : BigInt('99999999999999999999');
+    const to = String(m.data?.to);
+    const accepted = events.some(
+      (e) => e.node === to && e.type === 'pba-received' && e.data?.status === 0 && BigInt(e.tNs) > from && BigInt(e.tNs) < until,
+    );
+    return { to, accepted };
+  });
+}
