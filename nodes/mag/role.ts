@@ -3,6 +3,7 @@ import { openDataPlane, type DataPlane } from '../dataplane/index.js';
 import type { Message, MessageOf } from '../protocol/index.js';
 import type { BusCommand } from '../runtime/bus.js';
 import type { RoleEventName, RoleEvents } from '../runtime/events.js';
+import { IpShell } from '../runtime/ip-shell.js';
 import { LinkMonitor, type LinkState } from '../runtime/link-monitor.js';
 import { MhTransport, transportOptionsFor, type Inbound } from '../runtime/mh-transport.js';
 import { NdpRouter } from '../runtime/ndp.js';
@@ -51,6 +52,8 @@ class MagRole implements Role {
   private opts!: MagOptions;
   private transport: MhTransport | null = null;
   private dp: DataPlane | null = null;
+  /** neighbour-cache chores on the access links (ip -6 neigh), beside the data plane's own shell */
+  private neigh: IpShell | null = null;
   private ndp: NdpRouter | null = null;
   private monitor: LinkMonitor | null = null;
   private heartbeat: HeartbeatMonitor | null = null;
@@ -108,6 +111,7 @@ class MagRole implements Role {
       log: this.log,
       backend: ctx.plan.settings?.tunnel ?? 'auto',
     });
+    this.neigh = new IpShell(null, ['-6']).start();
     this.ndp = new NdpRouter({
       log: this.log,
       mac: this.opts.accessMac,
@@ -158,7 +162,7 @@ class MagRole implements Role {
     await Promise.allSettled([...this.queues.values()]);
     await this.transport?.close();
     // kernel state stays: a restarted MAG re-initialises over it
-    await this.dp?.close();
+    await Promise.all([this.dp?.close(), this.neigh?.close()]);
   }
 
   async onCommand(cmd: BusCommand): Promise<boolean> {
@@ -336,6 +340,9 @@ class MagRole implements Role {
           const tDecided = process.hrtime.bigint();
           this.enqueue(key, async () => {
             const tStart = process.hrtime.bigint();
+            // A neighbour entry left INCOMPLETE for the MN (downlink packets that came while it was away)
+            // would hold the first packets until its next NS retransmission, up to a second away: gone first.
+            void this.neigh?.run(`neigh flush dev ${iface}`);
             await this.kernel(() => (this.dp as DataPlane).magAttach(hnp, iface, this.opts.lmaAddress), 'magAttach', hnp);
             this.emit('routes-programmed', { mnId: entry.mnId, hnp, peer: this.opts.lmaAddress });
             const tEnd = process.hrtime.bigint();
@@ -345,7 +352,11 @@ class MagRole implements Role {
         }
         case 'unprogram': {
           const { hnp, iface } = eff;
-          this.enqueue(key, () => this.kernel(() => (this.dp as DataPlane).magDetach(hnp, iface), 'magDetach', hnp));
+          this.enqueue(key, async () => {
+            await this.kernel(() => (this.dp as DataPlane).magDetach(hnp, iface), 'magDetach', hnp);
+            // what the last packets before the route went resolved in vain: no stale entry for the MN's next visit
+            await this.neigh?.run(`neigh flush dev ${iface}`);
+          });
           break;
         }
         case 'advertise': {
