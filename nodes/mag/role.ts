@@ -14,6 +14,7 @@ import { BindingUpdateList } from './bul-list.js';
 import { type BulEntry, type Effect, entryJson, entryKey, type RaReason, SeqCounter } from './bul.js';
 import { parseMagOptions, timingsOf, type MagOptions } from './config.js';
 import { HeartbeatMonitor } from './heartbeat.js';
+import { slaacAddress } from './neighbour.js';
 import { buildPbu, heartbeatRequest, heartbeatResponse, readPba, TimestampClock } from './messages.js';
 import { warmUp } from './warmup.js';
 
@@ -25,6 +26,9 @@ import { warmUp } from './warmup.js';
 // The handover path is kept short: carrier up -> (one Redis GET pair for the
 // policy profile) -> PBU on the wire; PBA -> one ip batch (rule + route) ->
 // routes-programmed -> RA. Nothing on it waits for an RS.
+
+/** after the uplink rules of bound prefixes (pref 100, nodes/dataplane), before main */
+const UPLINK_GUARD_PREF = 150;
 
 export function createRole(): Role {
   return new MagRole();
@@ -67,6 +71,10 @@ class MagRole implements Role {
   private readonly seen = new Set<string>();
   /** the MN's link-local address per entry, learnt from its RS (unicast RAs) */
   private readonly mnLinkLocal = new Map<string, string>();
+  /** the MN's MAC per entry (plan or RS source link-layer address): its neighbour entry at attachment */
+  private readonly mnMac = new Map<string, string>();
+  /** access interfaces whose unregistered uplink is dropped */
+  private readonly guarded = new Set<string>();
   /** kernel changes and RAs of one entry run in order */
   private readonly queues = new Map<string, Promise<void>>();
   private readonly raTimers = new Map<string, NodeJS.Timeout>();
@@ -208,11 +216,27 @@ class MagRole implements Role {
   private listenRs(iface: string): void {
     if (!this.ndp || this.ndp.interfaces().includes(iface)) return;
     if (!this.access.has(iface) && !this.monitor?.link(iface)) return;
+    this.guardUplink(iface);
     try {
       this.ndp.addInterface(iface);
     } catch (e) {
       this.log.warn({ iface, err: (e as Error).message }, 'cannot listen for router solicitations');
     }
+  }
+
+  /**
+   * Packets from the home network prefixes arriving on an access link are
+   * forwarded only through the tunnel of a binding (the uplink rule of each
+   * bound prefix, pref 100); this rule behind them drops the rest, so an MN
+   * without a binding here (before the PBA of a handover) is not routed
+   * natively around the LMA.
+   */
+  private guardUplink(iface: string): void {
+    if (this.guarded.has(iface) || !this.neigh) return;
+    this.guarded.add(iface);
+    void this.neigh.run(`rule add pref ${UPLINK_GUARD_PREF} from ${this.ctx.plan.pools.hnp} iif ${iface} blackhole`).then((r) => {
+      if (!r.ok && !/File exists/.test(r.error ?? '')) this.log.warn({ iface, error: r.error }, 'uplink guard rule not set');
+    });
   }
 
   private onCarrierUp(iface: string, tLinkNs?: bigint): void {
@@ -295,6 +319,8 @@ class MagRole implements Role {
     const hi = handoffIndicator(this.access.get(iface), this.seen.has(key));
     this.seen.add(key);
     if (rsSrc && rsSrc !== '::') this.mnLinkLocal.set(key, rsSrc);
+    const mac = served?.mac ?? (/^([0-9a-f]{2}:){5}[0-9a-f]{2}$/.test(llId) ? llId : undefined);
+    if (mac) this.mnMac.set(key, mac);
     let keys = this.onIface.get(iface);
     if (!keys) this.onIface.set(iface, (keys = new Set()));
     keys.add(key);
@@ -341,8 +367,11 @@ class MagRole implements Role {
           this.enqueue(key, async () => {
             const tStart = process.hrtime.bigint();
             // A neighbour entry left INCOMPLETE for the MN (downlink packets that came while it was away)
-            // would hold the first packets until its next NS retransmission, up to a second away: gone first.
-            void this.neigh?.run(`neigh flush dev ${iface}`);
+            // would hold the first packets until its next NS retransmission, up to a second away: gone first,
+            // then the MN's SLAAC address written from its MAC (neighbour.ts)
+            const mac = this.mnMac.get(key);
+            const addr = mac && slaacAddress(hnp, mac);
+            void this.neigh?.runAll([`neigh flush dev ${iface}`, ...(addr ? [`neigh replace ${addr} lladdr ${mac} dev ${iface} nud stale`] : [])]);
             await this.kernel(() => (this.dp as DataPlane).magAttach(hnp, iface, this.opts.lmaAddress), 'magAttach', hnp);
             this.emit('routes-programmed', { mnId: entry.mnId, hnp, peer: this.opts.lmaAddress });
             const tEnd = process.hrtime.bigint();

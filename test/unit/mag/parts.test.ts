@@ -150,3 +150,15 @@ describe('heartbeat', () => {
     expect(vi.getTimerCount()).toBe(0);
   });
 });
+
+describe('neighbour entry of the MN', () => {
+  it('derives the SLAAC (EUI-64) address of a MAC in a /64', async () => {
+    const { eui64, slaacAddress } = await import('../../../nodes/mag/neighbour.js');
+    expect(eui64('02:70:6c:00:03:ee')).toBe('70:6cff:fe00:3ee');
+    expect(eui64('00:1b:21:0a:0b:0c')).toBe('21b:21ff:fe0a:b0c');
+    expect(eui64('nope')).toBeNull();
+    expect(slaacAddress('2001:db8:a:ffff::/64', '02:70:6c:00:03:ee')).toBe('2001:db8:a:ffff:70:6cff:fe00:3ee');
+    expect(slaacAddress('2001:db8::/64', '02:70:6c:00:03:ee')).toBe('2001:db8:0:0:70:6cff:fe00:3ee');
+    expect(slaacAddress('2001:db8:a:1::/48', '02:70:6c:00:03:ee')).toBeNull();
+  });
+});
