@@ -73,6 +73,10 @@ class MagRole implements Role {
   private readonly mnLinkLocal = new Map<string, string>();
   /** the MN's MAC per entry (plan or RS source link-layer address): its neighbour entry at attachment */
   private readonly mnMac = new Map<string, string>();
+  /** the prefix each entry last had here (kept after the entry goes): the MN's neighbour entry is prepared at its next attachment */
+  private readonly lastHnp = new Map<string, string>();
+  /** what was prepared for an MN's arrival: its neighbour entry, and the downlink route while no binding holds it */
+  private readonly arrival = new Map<string, { iface: string; hnp: string; route: boolean }>();
   /** access interfaces whose unregistered uplink is dropped */
   private readonly guarded = new Set<string>();
   /** kernel changes and RAs of one entry run in order */
@@ -225,6 +229,41 @@ class MagRole implements Role {
   }
 
   /**
+   * The access link made ready for the MN's downlink, on my own ip shell
+   * beside the data plane's:
+   * - the neighbour cache: whatever is left goes (an INCOMPLETE entry from
+   *   downlink packets that came while the MN was away would hold the first
+   *   packets until its next NS retransmission, up to a second), then the
+   *   MN's SLAAC address is written from its MAC (neighbour.ts), so the first
+   *   downlink packets need no NS;
+   * - with `route`, at attachment, while the PBU is out: the downlink route of
+   *   the prefix the MN had. Only the LMA's tunnel brings packets for it here,
+   *   and it does so only once it has accepted our PBU, so downlink flows
+   *   from that moment rather than after the PBA's trip back and our ip
+   *   lines. Nothing goes up the tunnel before the PBA: the uplink rule waits
+   *   for the binding (guardUplink). A refused or lost registration takes
+   *   the route out again (dropArrival).
+   */
+  private prepareArrival(key: string, iface: string, hnp: string, route: boolean): void {
+    if (!this.neigh) return;
+    this.arrival.set(key, { iface, hnp, route });
+    const mac = this.mnMac.get(key);
+    const addr = mac && slaacAddress(hnp, mac);
+    void this.neigh.runAll([
+      `neigh flush dev ${iface}`,
+      ...(route ? [`route replace ${hnp} dev ${iface}`] : []),
+      ...(addr ? [`neigh replace ${addr} lladdr ${mac} dev ${iface} nud stale`] : []),
+    ]);
+  }
+
+  /** Forget what was prepared; a downlink route no binding took over goes. */
+  private dropArrival(key: string): void {
+    const a = this.arrival.get(key);
+    this.arrival.delete(key);
+    if (a?.route) void this.neigh?.run(`route del ${a.hnp} dev ${a.iface}`);
+  }
+
+  /**
    * Packets from the home network prefixes arriving on an access link are
    * forwarded only through the tunnel of a binding (the uplink rule of each
    * bound prefix, pref 100); this rule behind them drops the rest, so an MN
@@ -257,6 +296,7 @@ class MagRole implements Role {
       this.mnLinkLocal.delete(key);
       this.cancelRetry(key);
       if (!e) continue;
+      if (!e.routes) this.dropArrival(key);
       this.emit('mn-detach', { iface, mnId: e.mnId, trigger: 'carrier' });
       this.bul.detach(key);
     }
@@ -329,6 +369,13 @@ class MagRole implements Role {
       this.emit('mn-attach', { iface, mnId: profile.mnId, llId, trigger });
     }
     this.bul.attach({ mnId: profile.mnId, llId, att, iface, requestedHnp: requestedHnp(profile, served), hi });
+    // while the PBU is out: ready for the prefix the MN had (a handover keeps it)
+    const now = this.bul.get(key);
+    const known = now?.hnp ?? this.lastHnp.get(key) ?? (requestedHnp(profile, served) !== '::/0' ? requestedHnp(profile, served) : undefined);
+    if (known && now && !now.routes) {
+      this.dropArrival(key);
+      this.prepareArrival(key, iface, known, true);
+    }
     const t1 = process.hrtime.bigint();
     this.log.debug(
       { iface, trigger, linkToAttachUs: tLinkNs === undefined ? null : Number(t0 - tLinkNs) / 1e3, attachToPbuUs: Number(t1 - t0) / 1e3 },
@@ -366,12 +413,14 @@ class MagRole implements Role {
           const tDecided = process.hrtime.bigint();
           this.enqueue(key, async () => {
             const tStart = process.hrtime.bigint();
-            // A neighbour entry left INCOMPLETE for the MN (downlink packets that came while it was away)
-            // would hold the first packets until its next NS retransmission, up to a second away: gone first,
-            // then the MN's SLAAC address written from its MAC (neighbour.ts)
-            const mac = this.mnMac.get(key);
-            const addr = mac && slaacAddress(hnp, mac);
-            void this.neigh?.runAll([`neigh flush dev ${iface}`, ...(addr ? [`neigh replace ${addr} lladdr ${mac} dev ${iface} nud stale`] : [])]);
+            this.lastHnp.set(key, hnp);
+            const a = this.arrival.get(key);
+            if (a?.iface !== iface || a.hnp !== hnp) {
+              this.dropArrival(key);
+              this.prepareArrival(key, iface, hnp, false);
+            } else {
+              a.route = false; // the binding's now: magDetach takes it out
+            }
             await this.kernel(() => (this.dp as DataPlane).magAttach(hnp, iface, this.opts.lmaAddress), 'magAttach', hnp);
             this.emit('routes-programmed', { mnId: entry.mnId, hnp, peer: this.opts.lmaAddress });
             const tEnd = process.hrtime.bigint();
@@ -384,6 +433,7 @@ class MagRole implements Role {
           this.enqueue(key, async () => {
             await this.kernel(() => (this.dp as DataPlane).magDetach(hnp, iface), 'magDetach', hnp);
             // what the last packets before the route went resolved in vain: no stale entry for the MN's next visit
+            this.arrival.delete(key);
             await this.neigh?.run(`neigh flush dev ${iface}`);
           });
           break;
@@ -411,6 +461,7 @@ class MagRole implements Role {
         }
         case 'removed':
           this.onIface.get(entry.iface)?.delete(key);
+          this.dropArrival(key);
           break;
         case 'ignored':
           this.counters.ignored++;
