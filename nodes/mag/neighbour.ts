@@ -1,3 +1,5 @@
+import { parseIpv6Into } from '../protocol/index.js';
+
 // The MN's neighbour entry on the new MAG, before the first downlink packet
 // needs it. A MAG knows the MN's link-layer address from the attachment (it
 // is its MN-LL-ID); a Linux MN forms its SLAAC address from it (EUI-64, RFC
@@ -29,4 +31,19 @@ export function slaacAddress(hnp: string, mac: string): string | null {
   if (head.length > 4) return null;
   while (head.length < 4) head.push('0');
   return `${head.join(':')}:${iid}`.toLowerCase();
+}
+
+/** The MAC a modified EUI-64 link-local (fe80::/64, ...ff:fe...) was formed from, or null. */
+export function macFromLinkLocal(address: string): string | null {
+  const b = new Uint8Array(16);
+  if (!parseIpv6Into(address.split('%')[0] ?? '', b, 0)) return null;
+  if (b[0] !== 0xfe || b[1] !== 0x80 || b.subarray(2, 8).some((x) => x !== 0) || b[11] !== 0xff || b[12] !== 0xfe) return null;
+  return [(b[8] as number) ^ 0x02, b[9], b[10], b[13], b[14], b[15]].map((o) => (o as number).toString(16).padStart(2, '0')).join(':');
+}
+
+/** Link-local sources of echo replies in ping's output ("64 bytes from fe80::...%acc0: ..."). */
+export function echoRepliers(pingOutput: string): string[] {
+  const out = new Set<string>();
+  for (const m of pingOutput.matchAll(/bytes from (fe80:[0-9a-f:]+)(?:%[^:\s]+)?:/gi)) out.add((m[1] as string).toLowerCase());
+  return [...out];
 }

@@ -1,3 +1,4 @@
+import { execFile } from 'node:child_process';
 import type { Logger } from 'pino';
 import { openDataPlane, type DataPlane } from '../dataplane/index.js';
 import type { Message, MessageOf } from '../protocol/index.js';
@@ -14,7 +15,7 @@ import { BindingUpdateList } from './bul-list.js';
 import { type BulEntry, type Effect, entryJson, entryKey, type RaReason, SeqCounter } from './bul.js';
 import { parseMagOptions, timingsOf, type MagOptions } from './config.js';
 import { HeartbeatMonitor } from './heartbeat.js';
-import { slaacAddress } from './neighbour.js';
+import { echoRepliers, macFromLinkLocal, slaacAddress } from './neighbour.js';
 import { buildPbu, heartbeatRequest, heartbeatResponse, readPba, TimestampClock } from './messages.js';
 import { warmUp } from './warmup.js';
 
@@ -264,6 +265,29 @@ class MagRole implements Role {
   }
 
   /**
+   * Carrier came up on an access interface the plan names no MN for (netns
+   * moves bring interfaces this MAG's plan view never listed), and an MN that
+   * keeps its addresses across the carrier loss sends no RS: ask who is there
+   * with one echo request to all nodes (ping -L: not our own answer), and
+   * take each answering EUI-64 link-local's MAC as the MN-LL-ID to look up,
+   * as a real access network learns it from the L2 attachment. An RS, when
+   * one comes, identifies the MN as well.
+   */
+  private probe(iface: string): void {
+    this.log.info({ iface }, 'carrier up on an interface the plan names no MN for: asking the link who is there');
+    execFile('ping', ['-6', '-L', '-n', '-c', '1', '-W', '1', '-I', iface, 'ff02::1'], { timeout: 3000 }, (_err, stdout) => {
+      if (this.stopping || this.monitor?.link(iface)?.carrier !== true) return;
+      const found = echoRepliers(String(stdout)).filter((ll) => ll !== this.opts.accessLinkLocal);
+      for (const ll of found) {
+        const mac = macFromLinkLocal(ll);
+        if (mac) void this.attach(iface, mac, 'carrier', undefined, ll);
+        else this.log.info({ iface, ll }, 'a node answered whose link-local does not give its MAC: waiting for its RS');
+      }
+      if (!found.length) this.log.info({ iface }, 'nobody answered on the access link: waiting for a router solicitation');
+    });
+  }
+
+  /**
    * Packets from the home network prefixes arriving on an access link are
    * forwarded only through the tunnel of a binding (the uplink rule of each
    * bound prefix, pref 100); this rule behind them drops the rest, so an MN
@@ -281,7 +305,7 @@ class MagRole implements Role {
   private onCarrierUp(iface: string, tLinkNs?: bigint): void {
     const a = this.access.get(iface);
     if (!a || a.mns.length === 0) {
-      this.log.info({ iface }, 'carrier up on an interface the plan names no MN for: waiting for a router solicitation');
+      this.probe(iface);
       return;
     }
     for (const mn of a.mns) void this.attach(iface, mn.llId, 'carrier', mn, undefined, tLinkNs);

@@ -161,4 +161,16 @@ describe('neighbour entry of the MN', () => {
     expect(slaacAddress('2001:db8::/64', '02:70:6c:00:03:ee')).toBe('2001:db8:0:0:70:6cff:fe00:3ee');
     expect(slaacAddress('2001:db8:a:1::/48', '02:70:6c:00:03:ee')).toBeNull();
   });
+
+  it('reads the MAC back from an EUI-64 link-local, and the repliers from ping output', async () => {
+    const { eui64, macFromLinkLocal, echoRepliers } = await import('../../../nodes/mag/neighbour.js');
+    expect(macFromLinkLocal('fe80::70:6cff:fe00:3ee')).toBe('02:70:6c:00:03:ee');
+    expect(macFromLinkLocal('fe80::21b:21ff:fe0a:b0c%acc0')).toBe('00:1b:21:0a:0b:0c');
+    for (const mac of ['02:00:00:00:00:01', 'fe:dc:ba:98:76:54', '00:00:5e:00:53:01']) expect(macFromLinkLocal(`fe80::${eui64(mac)}`)).toBe(mac);
+    expect(macFromLinkLocal('fe80::1')).toBeNull();
+    expect(macFromLinkLocal('2001:db8::70:6cff:fe00:3ee')).toBeNull();
+    const out = 'PING ff02::1(ff02::1) from :: acc0: 56 data bytes\n64 bytes from fe80::70:6cff:fe00:3ee%acc0: icmp_seq=1 ttl=64 time=0.042 ms\n';
+    expect(echoRepliers(out)).toEqual(['fe80::70:6cff:fe00:3ee']);
+    expect(echoRepliers('1 packets transmitted, 0 received')).toEqual([]);
+  });
 });
