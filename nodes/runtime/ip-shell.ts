@@ -71,10 +71,10 @@ export class IpShell {
     if (this.exited) return Promise.resolve({ line, ok: false, error: this.exited, tStartNs, tEndNs: tStartNs });
     const seq = ++this.seq;
     return new Promise((resolve) => {
-      this.pending.push({ line, seq, tStartNs, resolve });
       const stdin = this.child?.stdin;
-      // lines of one event-loop turn leave in one pipe write (a busy LMA binds many prefixes per turn)
-      if (stdin && !this.corked) {
+      // an idle shell gets the line at once; while lines are in flight, those of
+      // one event-loop turn leave in one pipe write (a busy LMA binds many per turn)
+      if (stdin && !this.corked && this.pending.length > 0) {
         this.corked = true;
         stdin.cork();
         setImmediate(() => {
@@ -82,6 +82,7 @@ export class IpShell {
           stdin.uncork();
         });
       }
+      this.pending.push({ line, seq, tStartNs, resolve });
       stdin?.write(`${line}\n_m${seq}\n`);
     });
   }

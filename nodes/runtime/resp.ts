@@ -128,13 +128,15 @@ export class RespConnection {
   call(...args: Array<string | number>): Promise<Reply> {
     if (this.ended) return Promise.reject(new Error('connection to Redis closed'));
     return new Promise((resolve, reject) => {
-      this.pending.push({ resolve, reject });
-      // commands issued in one event-loop turn leave in one write (one syscall, not one each)
-      if (!this.corked) {
+      // Nagle-like: on an idle connection a command leaves at once; while
+      // replies are outstanding, what this event-loop turn issues leaves in
+      // one write (a busy LMA spent 13% of its CPU in one writev per command)
+      if (!this.corked && this.pending.length > 0) {
         this.corked = true;
         this.socket.cork();
         setImmediate(this.uncork);
       }
+      this.pending.push({ resolve, reject });
       this.socket.write(encode(args));
     });
   }
