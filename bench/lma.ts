@@ -84,6 +84,7 @@ async function lmaPart(): Promise<void> {
     heartbeat: { intervalMs: 0, missedMax: 3 },
     bus,
     policy: new PolicyStore(bus),
+    policyCacheMs: 10_000,
     dataplane,
     log,
   });

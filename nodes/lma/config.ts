@@ -12,6 +12,9 @@ import { z } from 'zod';
 // - timestamps off: RFC 5213 5.5 makes timestamps the default ordering, but
 //   they need MAG and LMA clocks in step; here sequence numbers are simpler to
 //   read in a capture. timestampWindowMs 300 is RFC 5213's TimestampValidityWindow.
+// - policyCacheMs 10000: profiles are seeded before the run and rarely change;
+//   with the cache a handover's PBU goes straight to the state machine (no
+//   Redis round trip before it), and a change to the store shows within 10 s.
 // - heartbeat every 1000 ms, 3 missed = failed: RFC 5847 suggests 60 s, far
 //   too slow for a run that lasts seconds.
 
@@ -34,6 +37,8 @@ export const LmaOptionsSchema = z.object({
   /** 0 = no heartbeat requests (responses are always sent) */
   heartbeatIntervalMs: z.number().min(0).default(1000),
   heartbeatMissedMax: z.number().int().min(1).default(3),
+  /** how long policy store answers (MN and MAG profiles) are reused, ms; 0 = read on every PBU */
+  policyCacheMs: z.number().min(0).default(10_000),
   /** data plane backend; 'none' = program no kernel state (signaling-only runs and benchmarks) */
   backend: z.enum(['auto', 'ip6tnl', 'seg6', 'none']).default('auto'),
 });

@@ -49,6 +49,7 @@ class LmaRole implements Role {
         heartbeat: { intervalMs: opts.heartbeatIntervalMs, missedMax: opts.heartbeatMissedMax },
         bus: ctx.bus,
         policy,
+        policyCacheMs: opts.policyCacheMs,
         dataplane: this.dp,
         log,
       });

@@ -37,6 +37,8 @@ export interface LmaServiceOptions {
   heartbeat: { intervalMs: number; missedMax: number };
   bus: Pick<Bus, 'call' | 'key' | 'emit'>;
   policy: LmaPolicy;
+  /** how long policy store answers are reused (ms); default 0 = read on every PBU (the role passes its option) */
+  policyCacheMs?: number;
   /** null: program no kernel state */
   dataplane: DataPlane | null;
   log: Logger;
@@ -56,7 +58,7 @@ export interface LmaCounters {
   persistFailures: number;
 }
 
-const MAG_POLICY_TTL_MS = 1000;
+const POLICY_CACHE_MAX = 100_000;
 const nowMs = () => Number(process.hrtime.bigint()) / 1e6;
 
 export class LmaService {
@@ -82,7 +84,8 @@ export class LmaService {
   private readonly localFor = new Map<string, string>();
   /** kernel changes of one prefix run in order (a bind may wait for a route lookup) */
   private readonly kernelQueue = new Map<string, Promise<void>>();
-  private readonly magCache = new Map<string, { profile: Promise<MagProfile | null>; untilMs: number }>();
+  private readonly magCache = new Map<string, { value: Promise<MagProfile | null>; untilMs: number }>();
+  private readonly mnCache = new Map<string, { value: Promise<MnProfile | null>; untilMs: number }>();
   private stopped = false;
 
   private constructor(private readonly o: LmaServiceOptions) {
@@ -256,39 +259,66 @@ export class LmaService {
       else if (o.kind === 'handoffIndicator') hi = o.value;
     }
     this.emit('pbu-received', { mag: m.src, mnId: mnId ?? '', seq: pbu.sequence, hi, lifetime: pbu.lifetime * 4 });
-    const [mag, mn] = await Promise.all([this.magPolicy(m.src), mnId === undefined ? null : this.o.policy.mn(mnId)]);
+    const [mag, mn] = await Promise.all([this.magPolicy(m.src), mnId === undefined ? null : this.mnPolicy(mnId)]);
     if (this.stopped) return;
+    const tPolicy = process.hrtime.bigint();
     const out = processPbu(this.cache, this.pool, this.o.cfg, { pbu, src: m.src, mag, mn, nowMs: nowMs(), wallMs: Date.now() });
     this.rearm(out.changes);
-    const logged = { src: m.src, mnId, seq: pbu.sequence, hi, lifetime: pbu.lifetime * 4, status: out.status, note: out.note };
-    if (out.status >= 128) this.o.log.info(logged, 'PBU refused');
-    else this.o.log.debug(logged, 'PBU accepted');
-
-    const persisted = this.store.write(out.changes).catch((err: unknown) => {
-      this.counters.persistFailures++;
-      this.o.log.error({ err, mnId }, 'binding cache write failed');
-    });
-    await Promise.all([persisted, this.kernel(out.actions)]);
+    let tPersisted = tPolicy;
+    const persisted = this.store.write(out.changes).then(
+      () => void (tPersisted = process.hrtime.bigint()),
+      (err: unknown) => {
+        this.counters.persistFailures++;
+        this.o.log.error({ err, mnId }, 'binding cache write failed');
+      },
+    );
+    let tKernel = tPolicy;
+    const kernel = this.kernel(out.actions).then(() => void (tKernel = process.hrtime.bigint()));
+    await Promise.all([persisted, kernel]);
     this.emitBindingEvents(out.events);
     if (this.stopped) return;
     t.send(out.pba, m.src, m.port);
+    const tSent = process.hrtime.bigint();
     this.counters.pbaSent++;
     this.counters.byStatus[out.status] = (this.counters.byStatus[out.status] ?? 0) + 1;
     this.emit('pba-sent', { mag: m.src, mnId: mnId ?? '', seq: out.pba.sequence, status: out.status, lifetime: out.pba.lifetime * 4 });
+    // where the time went, from the datagram's arrival (us): policy lookup, Redis write, kernel route, PBA out
+    const us = (t: bigint) => Math.round(Number(t - m.rxNs) / 100) / 10;
+    const logged = {
+      src: m.src, mnId, seq: pbu.sequence, hi, lifetime: pbu.lifetime * 4, status: out.status, note: out.note,
+      us: { policy: us(tPolicy), persisted: us(tPersisted), kernel: us(tKernel), sent: us(tSent) },
+    };
+    if (out.status >= 128) this.o.log.info(logged, 'PBU refused');
+    else if (out.note === 'refresh') this.o.log.debug(logged, 'PBU accepted');
+    else this.o.log.info(logged, 'PBU accepted');
   }
 
   /**
-   * MAG profiles are few and read on every PBU: kept for MAG_POLICY_TTL_MS
-   * (answers and absences alike), so a policy change shows within that time.
+   * Policy profiles are read on every PBU, and a handover is one more PBU for
+   * an MN already seen: answers (absences too) are kept for policyCacheMs, so
+   * a handover costs no Redis round trip before the state machine, and a
+   * policy change shows within that time.
    */
   private magPolicy(address: string): Promise<MagProfile | null> {
+    return this.cached(this.magCache, address, () => this.o.policy.magByAddress(address));
+  }
+
+  private mnPolicy(mnId: string): Promise<MnProfile | null> {
+    return this.cached(this.mnCache, mnId, () => this.o.policy.mn(mnId));
+  }
+
+  private cached<T>(cache: Map<string, { value: Promise<T>; untilMs: number }>, key: string, read: () => Promise<T>): Promise<T> {
     const now = nowMs();
-    const hit = this.magCache.get(address);
-    if (hit && hit.untilMs > now) return hit.profile;
-    const profile = this.o.policy.magByAddress(address);
-    this.magCache.set(address, { profile, untilMs: now + MAG_POLICY_TTL_MS });
-    profile.catch(() => this.magCache.delete(address));
-    return profile;
+    const hit = cache.get(key);
+    if (hit && hit.untilMs > now) return hit.value;
+    const value = read();
+    const ttl = this.o.policyCacheMs ?? 0;
+    if (ttl > 0) {
+      if (cache.size >= POLICY_CACHE_MAX) cache.clear(); // many MNs: start over rather than grow without bound
+      cache.set(key, { value, untilMs: now + ttl });
+      value.catch(() => cache.delete(key));
+    }
+    return value;
   }
 
   // ---- effects

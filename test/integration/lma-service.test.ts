@@ -84,6 +84,7 @@ describe.skipIf(!root || !whichTool('redis-server'))('LMA service: Redis persist
       heartbeat,
       bus,
       policy,
+      policyCacheMs: 0, // tests change the store between registrations
       dataplane: dp,
       log,
     });
