@@ -28,6 +28,9 @@ export const MagOptions = z
     /** a registration that gave up (no PBA) is tried again after this long while the MN stays attached; 0 = never */
     retryAfterMs: ms.default(5000),
 
+    /** how old a copy of an MN's policy profile may be when an attachment uses it (the store is re-read at half this period); 0 = read at every attachment */
+    policyTtlMs: ms.default(1000),
+
     /** RFC 5213 5.5: Timestamp option in every PBU (the RFC's default ordering); false = sequence numbers only */
     timestamps: z.boolean().default(true),
 

@@ -85,8 +85,15 @@ class MagRole implements Role {
   private readonly raTimers = new Map<string, NodeJS.Timeout>();
   private readonly retryTimers = new Map<string, NodeJS.Timeout>();
   private readonly attaching = new Set<string>(); // iface|llId with a policy lookup in flight
-  /** MN profiles by MN-LL-ID, read at start and after each use (the LMA checks the policy again on every PBU) */
-  private readonly profiles = new Map<string, MnProfile>();
+  /**
+   * MN profiles by MN-LL-ID (null: not in the store) and when they were read
+   * (ms, monotonic). A copy younger than policyTtlMs is used as is; those of
+   * the MNs the plan puts on our links are re-read every policyTtlMs / 2, so
+   * a handover sends its PBU without a Redis round trip and a policy change
+   * still shows within policyTtlMs (as at the LMA).
+   */
+  private readonly profiles = new Map<string, { profile: MnProfile | null; atMs: number }>();
+  private policyTimer: NodeJS.Timeout | undefined;
   private stopping = false;
   private readonly counters: Counters = {
     pbuSent: 0,
@@ -114,6 +121,14 @@ class MagRole implements Role {
       { timings: timingsOf(this.opts), seq: new SeqCounter(0, () => Number(process.hrtime.bigint() / 1_000_000n)) },
       (entry, effects) => this.perform(entry, effects),
     );
+    const warmMs = warmUp();
+    // the policy profiles of the MNs the plan puts on our access links, kept fresh
+    const planned = [...new Set([...this.access.values()].flatMap((a) => a.mns.map((m) => m.llId)))];
+    await Promise.allSettled(planned.map((ll) => this.lookup(ll)));
+    if (planned.length && this.opts.policyTtlMs > 0) {
+      this.policyTimer = setInterval(() => planned.forEach((ll) => void this.lookup(ll)), this.opts.policyTtlMs / 2);
+      this.policyTimer.unref?.();
+    }
 
     this.transport = await MhTransport.open({ ...transportOptionsFor(ctx), bind: this.opts.proxyCoa, log: this.log });
     this.transport.onMessage((m) => this.onMh(m));
@@ -146,9 +161,6 @@ class MagRole implements Role {
       },
     });
     this.heartbeat.start();
-    const warmMs = warmUp();
-    // the policy profiles of the MNs the plan puts on our access links: a handover then sends its PBU without a Redis round trip
-    await Promise.allSettled([...this.access.values()].flatMap((a) => a.mns.map((m) => this.lookup(m.llId))));
 
     this.log.info(
       {
@@ -160,13 +172,15 @@ class MagRole implements Role {
       },
       'MAG ready',
     );
-    // MNs already on a link at start (initial attachment): no link event will come for them
+    // MNs already on a link at start (initial attachment): no link event will come for them. No await
+    // since the RS listeners opened, so a solicitation cannot overtake the carrier here
     for (const a of this.access.values()) if (this.monitor.link(a.iface)?.carrier) this.onCarrierUp(a.iface);
   }
 
   async stop(): Promise<void> {
     this.stopping = true;
     this.heartbeat?.stop();
+    clearInterval(this.policyTimer);
     this.bul?.stop();
     for (const t of this.raTimers.values()) clearTimeout(t);
     for (const t of this.retryTimers.values()) clearTimeout(t);
@@ -354,9 +368,10 @@ class MagRole implements Role {
     const flight = `${iface}|${llId}`;
     if (this.attaching.has(flight)) return;
     const t0 = process.hrtime.bigint();
-    let profile: MnProfile | null | undefined = this.profiles.get(llId);
-    if (profile) {
-      void this.lookup(llId); // keep the copy fresh for the next attachment
+    const copy = this.profiles.get(llId);
+    let profile: MnProfile | null;
+    if (copy && Number(t0) / 1e6 - copy.atMs < this.opts.policyTtlMs) {
+      profile = copy.profile;
     } else {
       this.attaching.add(flight);
       try {
@@ -409,10 +424,10 @@ class MagRole implements Role {
 
   /** The policy profile of an MN-LL-ID (null: not in the store, or the store failed); refreshes the copy. */
   private async lookup(llId: string): Promise<MnProfile | null> {
+    const atMs = Number(process.hrtime.bigint()) / 1e6;
     try {
       const p = await this.policy.mnByLinkLayerId(llId);
-      if (p) this.profiles.set(llId, p);
-      else this.profiles.delete(llId);
+      this.profiles.set(llId, { profile: p, atMs });
       return p;
     } catch (e) {
       this.log.error({ llId, err: (e as Error).message }, 'policy store lookup failed');

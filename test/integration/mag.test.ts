@@ -1,4 +1,6 @@
 import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Bus, type BusEvent } from '../../nodes/runtime/bus.js';
@@ -11,7 +13,8 @@ import { isRoot } from '../../orchestrator/system/tools.js';
 // Root only: the MAG role with the real LMA, MN and CN processes on
 // topologies/handover-basic.yaml (run id mg6): initial attachment, handovers
 // in both directions, what each MAG leaves in its kernel, the bul/stats
-// commands, an MN missing from the policy store, and the LMA going silent.
+// commands, an MN missing from the policy store, and the LMA going silent;
+// then the same domain with netns moves (run id mg7).
 const root = isRoot();
 if (!root) console.warn('test/integration/mag.test.ts skipped: needs root (network namespaces)');
 
@@ -134,6 +137,7 @@ describe.skipIf(!root)('MAG on handover-basic with real LMA, MN and CN', () => {
     const profile = await store.mn('mn1@pmiplab.example');
     expect(profile).not.toBeNull();
     await bus.call('DEL', bus.key(policyKeys.mn('mn1@pmiplab.example')));
+    await sleep(1200); // MAGs and the LMA read the store again within 1 s (policyTtlMs)
     try {
       const ev = await links.move({ node: 'mn1', iface: 'wlan0', to: 'mag2' });
       const t0 = BigInt(ev.tStartNs);
@@ -142,9 +146,13 @@ describe.skipIf(!root)('MAG on handover-basic with real LMA, MN and CN', () => {
       expect(of('mag2', 'routes-programmed', t0)).toEqual([]);
       expect(magKernel('mag2').rules).not.toContain(hnp);
       expect((await bus.request('mag2', 'bul', {}, 5000)).data).toEqual({ entries: [] });
+      const failed = data<{ reason: string; status?: number }>(of('mag2', 'registration-failed', t0)[0]);
+      expect(failed.reason).toBe('MN not in the policy store');
+      expect(of('mag2', 'pbu-sent', t0)).toEqual([]); // refused by the MAG itself: no PBU
     } finally {
       await store.putMn(profile!);
     }
+    await sleep(1200);
     const ev = await links.move({ node: 'mn1', iface: 'wlan0', to: 'mag1' });
     await waitFor('mag1 routes-programmed again', () => of('mag1', 'routes-programmed', BigInt(ev.tStartNs)).length > 0);
   });
@@ -163,5 +171,48 @@ describe.skipIf(!root)('MAG on handover-basic with real LMA, MN and CN', () => {
     expect(failed).toMatchObject({ peer: '2001:db8:b:1::2', missed: 3 });
     const bul = (await bus.request('mag1', 'bul', {}, 5000)).data as { entries: Array<{ state: string }> };
     expect(bul.entries.map((e) => e.state)).toEqual(['bound']);
+  });
+});
+
+// netns moves: the MAG end of the MN's veth changes namespace, so mag2's plan
+// view never names the interface or the MN; mag2 must find out who came.
+describe.skipIf(!root)('MAG with netns moves (the new MAG learns the MN from the link)', () => {
+  const RUN2 = 'mg7';
+  let lab: Lab;
+  let bus: Bus;
+  let links: LinkController;
+  let dir = '';
+
+  beforeAll(async () => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'pmiplab-mag-'));
+    const file = path.join(dir, 'netns.yaml');
+    const text = readFileSync(path.resolve('topologies/handover-basic.yaml'), 'utf8').replace(/^scenario:/m, 'settings: { l2Move: netns }\nscenario:');
+    writeFileSync(file, text);
+    lab = await labUp(file, { id: RUN2, progress: silentProgress });
+    bus = await Bus.connect(lab.redis!.url, RUN2, 'orchestrator');
+    links = new LinkController();
+    await links.open(lab.plan);
+  }, 90_000);
+
+  afterAll(async () => {
+    await links?.close();
+    await bus?.close();
+    await lab?.down();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  }, 60_000);
+
+  it('registers the MN at mag2 after a netns move (MN-LL-ID from the answering link-local, HI 4), same prefix, traffic flows', async () => {
+    const first = await bus.waitForEvents((e) => e.node === 'mag1' && e.type === 'routes-programmed', 15_000);
+    const hnp = (first.data as { hnp: string }).hnp;
+    const from = await bus.lastId('events');
+    await links.move({ node: 'mn1', iface: 'wlan0', to: 'mag2' });
+    const attach = await bus.waitForEvents((e) => e.node === 'mag2' && e.type === 'mn-attach', 10_000, from);
+    expect(attach.data).toMatchObject({ iface: 'acc0', mnId: 'mn1@pmiplab.example', llId: lab.plan.nodes.find((n) => n.name === 'mn1')?.interfaces[0]?.mac });
+    const pbu = await bus.waitForEvents((e) => e.node === 'mag2' && e.type === 'pbu-sent', 5000, from);
+    expect(pbu.data).toMatchObject({ hi: 4, lifetime: 60 });
+    const routes = await bus.waitForEvents((e) => e.node === 'mag2' && e.type === 'routes-programmed', 5000, from);
+    expect((routes.data as { hnp: string }).hnp).toBe(hnp);
+    const r = spawnSync('ip', ['netns', 'exec', `pl${RUN2}-mn1`, 'ping', '-6', '-c', '3', '-i', '0.2', '-W', '1', CN], { encoding: 'utf8' });
+    expect(r.status).toBe(0);
   });
 });
