@@ -37,8 +37,9 @@ import { isAllZero, normalizePrefix, prefixOf, splitPrefix } from './prefix.js';
 //   the entry is bound to does the entry change: its routes go at once (no
 //   traffic to a MAG that said the MN left) and the entry is kept for
 //   minDelayBeforeBceDeleteMs, in case the MN shows up at another MAG. A late
-//   de-registration from the old MAG after a handover changes nothing. With
-//   no entry it is accepted too.
+//   de-registration from the old MAG after a handover changes nothing and is
+//   accepted whatever its sequence number or timestamp. With no entry it is
+//   accepted too.
 // - Timestamps on: a PBU without a Timestamp option is 156; the PBA of a 156
 //   carries the LMA's current time (RFC 5213 5.3.6), others echo the PBU's.
 //   Timestamps off: a Timestamp option in the PBU is ignored and not echoed.
@@ -299,7 +300,12 @@ export function processPbu(cache: BindingCache, pool: HnpPool, cfg: LmaConfig, i
     }
   }
 
-  // message ordering against the entry this PBU would change (RFC 5213 5.5)
+  // message ordering against the entry this PBU would change (RFC 5213 5.5);
+  // a de-registration from a MAG the entry is no longer bound to changes
+  // nothing, so there is nothing to order: it is accepted as it comes (a 135
+  // would only send the old MAG on a resynchronisation race with the new one)
+  const ctx = { cache, pool, cfg, input, o, r, mnId, llId, att, key };
+  if (dereg && target && target.pCoA !== src) return deregister(ctx, target);
   const against = target ?? replaced;
   if (against) {
     const retransmission =
@@ -319,7 +325,6 @@ export function processPbu(cache: BindingCache, pool: HnpPool, cfg: LmaConfig, i
     }
   }
 
-  const ctx = { cache, pool, cfg, input, o, r, mnId, llId, att, key };
   if (dereg) return deregister(ctx, target);
   if (target) return update(ctx, target);
   return create(ctx, mn, requested, replaced);

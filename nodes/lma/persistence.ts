@@ -9,8 +9,9 @@ import type { CacheChanges } from './pbu-processing.js';
 //   lma:<name>:bce   hash  cache key -> Bce as JSON
 //   lma:<name>:hnp   hash  prefix -> MN-ID it was given to (never reused)
 //   lma:<name>:pool  hash  cursor -> allocations so far, pool -> the pool
-// Writes of one event-loop turn go out together (one HSET/HDEL per hash, on
-// the bus connection, pipelined); write() resolves once Redis has them, and
+// A write with nothing in flight goes out at once; while one is in flight, the
+// writes of one event-loop turn go out together (one HSET/HDEL per hash, on
+// the bus connection, pipelined). write() resolves once Redis has them, and
 // the LMA sends its PBA only then, so a PBA always reflects persisted state.
 
 type Redis = Pick<Bus, 'call' | 'key'>;
@@ -44,6 +45,7 @@ export class BindingStore {
   private cursor: number | undefined;
   private waiters: Waiter[] = [];
   private scheduled = false;
+  private inFlight = 0;
 
   constructor(
     private readonly redis: Redis,
@@ -93,9 +95,14 @@ export class BindingStore {
     for (const [p, m] of c.owners) this.owners.set(p, m);
     if (c.cursor !== undefined) this.cursor = c.cursor;
     const done = new Promise<void>((resolve, reject) => this.waiters.push({ resolve, reject }));
-    if (!this.scheduled) {
+    // nothing in flight (a lone handover): write now; else gather this event-loop turn's changes
+    if (this.inFlight === 0) this.flush();
+    else if (!this.scheduled) {
       this.scheduled = true;
-      setImmediate(() => this.flush());
+      setImmediate(() => {
+        this.scheduled = false;
+        if (this.waiters.length) this.flush();
+      });
     }
     return done;
   }
@@ -106,7 +113,6 @@ export class BindingStore {
   }
 
   private flush(): void {
-    this.scheduled = false;
     const bce = this.bce;
     const owners = this.owners;
     const cursor = this.cursor;
@@ -130,11 +136,14 @@ export class BindingStore {
     this.counters.flushes++;
     this.counters.fieldsWritten += sets.length / 2;
     this.counters.fieldsDeleted += dels.length;
+    this.inFlight++;
     Promise.all(calls).then(
       () => {
+        this.inFlight--;
         for (const w of waiters) w.resolve();
       },
       (err: unknown) => {
+        this.inFlight--;
         const e = err instanceof Error ? err : new Error(String(err));
         for (const w of waiters) w.reject(e);
       },

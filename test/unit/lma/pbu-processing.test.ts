@@ -468,11 +468,12 @@ describe('LMA PBU processing: de-registration, expiry', () => {
     const lma = new Lma();
     const hnp = hnpsOf(lma.send(MAG1, { seq: 100, hi: 1 }).pba)[0]!;
     lma.send(MAG2, { seq: 200, hi: 3 });
-    // old MAG's de-registration with a sequence behind the entry: 135, and it changes nothing
+    // the old MAG's de-registration, its sequence behind the entry's: accepted, and it changes nothing
     const stale = lma.send(MAG1, { seq: 101, lifetime: 0, hnps: [hnp] });
-    expectRefused(stale, S.sequenceOutOfWindow, lma, 1);
-    expect(stale.pba.sequence).toBe(200);
-    // the old MAG resynchronises (last accepted + 1): accepted, still nothing changes
+    expect(stale.status).toBe(S.accepted);
+    expect(stale.actions).toEqual([]);
+    expect(stale.changes.put).toEqual([]);
+    // the same with a sequence ahead of the entry's
     const late = lma.send(MAG1, { seq: 201, lifetime: 0, hnps: [hnp] });
     expect(late.status).toBe(S.accepted);
     expect(late.actions).toEqual([]);
@@ -482,6 +483,16 @@ describe('LMA PBU processing: de-registration, expiry', () => {
     expect(lma.only).toMatchObject({ state: 'active', pCoA: MAG2, seq: 200 });
     // the new MAG's next refresh is still in window
     expect(lma.send(MAG2, { seq: 201, hi: 5 }).status).toBe(S.accepted);
+  });
+
+  it('race with timestamps: the old MAG de-registering with an older timestamp is accepted, nothing changes', () => {
+    const lma = new Lma({ cfg: { timestamps: true } });
+    const hnp = hnpsOf(lma.send(MAG1, { seq: 1, hi: 1, ts: timestampAt(WALL0 - 20) }).pba)[0]!;
+    lma.send(MAG2, { seq: 1, hi: 3, ts: timestampAt(WALL0) });
+    const late = lma.send(MAG1, { seq: 2, lifetime: 0, hnps: [hnp], ts: timestampAt(WALL0 - 10) });
+    expect(late.status).toBe(S.accepted);
+    expect(late.actions).toEqual([]);
+    expect(lma.only).toMatchObject({ state: 'active', pCoA: MAG2 });
   });
 
   it('an entry whose lifetime ends is deleted and its routes removed', () => {
