@@ -1,35 +1,34 @@
-import { execFile } from 'node:child_process';
 import type { Logger } from 'pino';
 import { openDataPlane, type DataPlane } from '../dataplane/index.js';
 import type { Message, MessageOf } from '../protocol/index.js';
 import type { BusCommand } from '../runtime/bus.js';
 import type { RoleEventName, RoleEvents } from '../runtime/events.js';
-import { IpShell } from '../runtime/ip-shell.js';
 import { LinkMonitor, type LinkState } from '../runtime/link-monitor.js';
 import { MhTransport, transportOptionsFor, type Inbound } from '../runtime/mh-transport.js';
 import { NdpRouter } from '../runtime/ndp.js';
 import { magAllowed, PolicyStore, type MnProfile } from '../runtime/policy-store.js';
 import type { Role, RoleContext } from '../runtime/role.js';
+import { AccessKernel } from './access-kernel.js';
 import { accessInterfaces, handoffIndicator, type AccessIface, type ServedMn } from './access.js';
 import { BindingUpdateList } from './bul-list.js';
 import { type BulEntry, type Effect, entryJson, entryKey, type RaReason, SeqCounter } from './bul.js';
 import { parseMagOptions, timingsOf, type MagOptions } from './config.js';
 import { HeartbeatMonitor } from './heartbeat.js';
-import { echoRepliers, macFromLinkLocal, slaacAddress } from './neighbour.js';
+import { macFromLinkLocal } from './neighbour.js';
 import { buildPbu, heartbeatRequest, heartbeatResponse, readPba, TimestampClock } from './messages.js';
 import { warmUp } from './warmup.js';
 
 // The Mobile Access Gateway (RFC 5213 section 6). Wiring only: attachment
-// detection (carrier from LinkMonitor, Router Solicitations from NdpRouter),
-// the policy store lookup, the Binding Update List (bul.ts decides, this file
-// performs its effects), the kernel data plane, RAs and the heartbeat.
+// detection (carrier from LinkMonitor, Router Solicitations from NdpRouter, a
+// probe where the plan names no MN), the policy store lookup, the Binding
+// Update List (bul.ts decides, this file performs its effects), the kernel
+// (nodes/dataplane for the binding's routes, access-kernel.ts for the rest),
+// RAs and the heartbeat.
 //
-// The handover path is kept short: carrier up -> (one Redis GET pair for the
-// policy profile) -> PBU on the wire; PBA -> one ip batch (rule + route) ->
-// routes-programmed -> RA. Nothing on it waits for an RS.
-
-/** after the uplink rules of bound prefixes (pref 100, nodes/dataplane), before main */
-const UPLINK_GUARD_PREF = 150;
+// The handover path is kept short: carrier up -> PBU on the wire (policy
+// profile from a copy at most policyTtlMs old, no RS awaited), and while it
+// is out the MN's neighbour entry and downlink route; PBA -> one ip batch
+// (uplink rule + route) -> routes-programmed -> RA.
 
 export function createRole(): Role {
   return new MagRole();
@@ -57,8 +56,8 @@ class MagRole implements Role {
   private opts!: MagOptions;
   private transport: MhTransport | null = null;
   private dp: DataPlane | null = null;
-  /** neighbour-cache chores on the access links (ip -6 neigh), beside the data plane's own shell */
-  private neigh: IpShell | null = null;
+  /** kernel chores on the access links besides the binding's routes (guard, neighbour entry, early downlink route) */
+  private links: AccessKernel | null = null;
   private ndp: NdpRouter | null = null;
   private monitor: LinkMonitor | null = null;
   private heartbeat: HeartbeatMonitor | null = null;
@@ -76,10 +75,6 @@ class MagRole implements Role {
   private readonly mnMac = new Map<string, string>();
   /** the prefix each entry last had here (kept after the entry goes): the MN's neighbour entry is prepared at its next attachment */
   private readonly lastHnp = new Map<string, string>();
-  /** what was prepared for an MN's arrival: its neighbour entry, and the downlink route while no binding holds it */
-  private readonly arrival = new Map<string, { iface: string; hnp: string; route: boolean }>();
-  /** access interfaces whose unregistered uplink is dropped */
-  private readonly guarded = new Set<string>();
   /** kernel changes and RAs of one entry run in order */
   private readonly queues = new Map<string, Promise<void>>();
   private readonly raTimers = new Map<string, NodeJS.Timeout>();
@@ -139,7 +134,7 @@ class MagRole implements Role {
       log: this.log,
       backend: ctx.plan.settings?.tunnel ?? 'auto',
     });
-    this.neigh = new IpShell(null, ['-6']).start();
+    this.links = new AccessKernel(ctx.plan.pools.hnp, this.log);
     this.ndp = new NdpRouter({
       log: this.log,
       mac: this.opts.accessMac,
@@ -189,7 +184,7 @@ class MagRole implements Role {
     await Promise.allSettled([...this.queues.values()]);
     await this.transport?.close();
     // kernel state stays: a restarted MAG re-initialises over it
-    await Promise.all([this.dp?.close(), this.neigh?.close()]);
+    await Promise.all([this.dp?.close(), this.links?.close()]);
   }
 
   async onCommand(cmd: BusCommand): Promise<boolean> {
@@ -235,47 +230,12 @@ class MagRole implements Role {
   private listenRs(iface: string): void {
     if (!this.ndp || this.ndp.interfaces().includes(iface)) return;
     if (!this.access.has(iface) && !this.monitor?.link(iface)) return;
-    this.guardUplink(iface);
+    this.links?.guard(iface);
     try {
       this.ndp.addInterface(iface);
     } catch (e) {
       this.log.warn({ iface, err: (e as Error).message }, 'cannot listen for router solicitations');
     }
-  }
-
-  /**
-   * The access link made ready for the MN's downlink, on my own ip shell
-   * beside the data plane's:
-   * - the neighbour cache: whatever is left goes (an INCOMPLETE entry from
-   *   downlink packets that came while the MN was away would hold the first
-   *   packets until its next NS retransmission, up to a second), then the
-   *   MN's SLAAC address is written from its MAC (neighbour.ts), so the first
-   *   downlink packets need no NS;
-   * - with `route`, at attachment, while the PBU is out: the downlink route of
-   *   the prefix the MN had. Only the LMA's tunnel brings packets for it here,
-   *   and it does so only once it has accepted our PBU, so downlink flows
-   *   from that moment rather than after the PBA's trip back and our ip
-   *   lines. Nothing goes up the tunnel before the PBA: the uplink rule waits
-   *   for the binding (guardUplink). A refused or lost registration takes
-   *   the route out again (dropArrival).
-   */
-  private prepareArrival(key: string, iface: string, hnp: string, route: boolean): void {
-    if (!this.neigh) return;
-    this.arrival.set(key, { iface, hnp, route });
-    const mac = this.mnMac.get(key);
-    const addr = mac && slaacAddress(hnp, mac);
-    void this.neigh.runAll([
-      `neigh flush dev ${iface}`,
-      ...(route ? [`route replace ${hnp} dev ${iface}`] : []),
-      ...(addr ? [`neigh replace ${addr} lladdr ${mac} dev ${iface} nud stale`] : []),
-    ]);
-  }
-
-  /** Forget what was prepared; a downlink route no binding took over goes. */
-  private dropArrival(key: string): void {
-    const a = this.arrival.get(key);
-    this.arrival.delete(key);
-    if (a?.route) void this.neigh?.run(`route del ${a.hnp} dev ${a.iface}`);
   }
 
   /**
@@ -289,30 +249,15 @@ class MagRole implements Role {
    */
   private probe(iface: string): void {
     this.log.info({ iface }, 'carrier up on an interface the plan names no MN for: asking the link who is there');
-    execFile('ping', ['-6', '-L', '-n', '-c', '1', '-W', '1', '-I', iface, 'ff02::1'], { timeout: 3000 }, (_err, stdout) => {
+    void this.links?.probe(iface).then((answered) => {
       if (this.stopping || this.monitor?.link(iface)?.carrier !== true) return;
-      const found = echoRepliers(String(stdout)).filter((ll) => ll !== this.opts.accessLinkLocal);
+      const found = answered.filter((ll) => ll !== this.opts.accessLinkLocal);
       for (const ll of found) {
         const mac = macFromLinkLocal(ll);
         if (mac) void this.attach(iface, mac, 'carrier', undefined, ll);
         else this.log.info({ iface, ll }, 'a node answered whose link-local does not give its MAC: waiting for its RS');
       }
       if (!found.length) this.log.info({ iface }, 'nobody answered on the access link: waiting for a router solicitation');
-    });
-  }
-
-  /**
-   * Packets from the home network prefixes arriving on an access link are
-   * forwarded only through the tunnel of a binding (the uplink rule of each
-   * bound prefix, pref 100); this rule behind them drops the rest, so an MN
-   * without a binding here (before the PBA of a handover) is not routed
-   * natively around the LMA.
-   */
-  private guardUplink(iface: string): void {
-    if (this.guarded.has(iface) || !this.neigh) return;
-    this.guarded.add(iface);
-    void this.neigh.run(`rule add pref ${UPLINK_GUARD_PREF} from ${this.ctx.plan.pools.hnp} iif ${iface} blackhole`).then((r) => {
-      if (!r.ok && !/File exists/.test(r.error ?? '')) this.log.warn({ iface, error: r.error }, 'uplink guard rule not set');
     });
   }
 
@@ -334,7 +279,7 @@ class MagRole implements Role {
       this.mnLinkLocal.delete(key);
       this.cancelRetry(key);
       if (!e) continue;
-      if (!e.routes) this.dropArrival(key);
+      if (!e.routes) this.links?.drop(key);
       this.emit('mn-detach', { iface, mnId: e.mnId, trigger: 'carrier' });
       this.bul.detach(key);
     }
@@ -411,10 +356,7 @@ class MagRole implements Role {
     // while the PBU is out: ready for the prefix the MN had (a handover keeps it)
     const now = this.bul.get(key);
     const known = now?.hnp ?? this.lastHnp.get(key) ?? (requestedHnp(profile, served) !== '::/0' ? requestedHnp(profile, served) : undefined);
-    if (known && now && !now.routes) {
-      this.dropArrival(key);
-      this.prepareArrival(key, iface, known, true);
-    }
+    if (known && now && !now.routes) this.links?.prepare(key, iface, known, this.mnMac.get(key), true);
     const t1 = process.hrtime.bigint();
     this.log.debug(
       { iface, trigger, linkToAttachUs: tLinkNs === undefined ? null : Number(t0 - tLinkNs) / 1e3, attachToPbuUs: Number(t1 - t0) / 1e3 },
@@ -453,13 +395,8 @@ class MagRole implements Role {
           this.enqueue(key, async () => {
             const tStart = process.hrtime.bigint();
             this.lastHnp.set(key, hnp);
-            const a = this.arrival.get(key);
-            if (a?.iface !== iface || a.hnp !== hnp) {
-              this.dropArrival(key);
-              this.prepareArrival(key, iface, hnp, false);
-            } else {
-              a.route = false; // the binding's now: magDetach takes it out
-            }
+            if (this.links?.preparedFor(key, iface, hnp)) this.links.settle(key); // the route is the binding's now
+            else this.links?.prepare(key, iface, hnp, this.mnMac.get(key), false);
             await this.kernel(() => (this.dp as DataPlane).magAttach(hnp, iface, this.opts.lmaAddress), 'magAttach', hnp);
             this.emit('routes-programmed', { mnId: entry.mnId, hnp, peer: this.opts.lmaAddress });
             const tEnd = process.hrtime.bigint();
@@ -471,9 +408,7 @@ class MagRole implements Role {
           const { hnp, iface } = eff;
           this.enqueue(key, async () => {
             await this.kernel(() => (this.dp as DataPlane).magDetach(hnp, iface), 'magDetach', hnp);
-            // what the last packets before the route went resolved in vain: no stale entry for the MN's next visit
-            this.arrival.delete(key);
-            await this.neigh?.run(`neigh flush dev ${iface}`);
+            await this.links?.left(key, iface);
           });
           break;
         }
@@ -500,7 +435,7 @@ class MagRole implements Role {
         }
         case 'removed':
           this.onIface.get(entry.iface)?.delete(key);
-          this.dropArrival(key);
+          this.links?.drop(key);
           break;
         case 'ignored':
           this.counters.ignored++;

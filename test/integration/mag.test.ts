@@ -112,6 +112,8 @@ describe.skipIf(!root)('MAG on handover-basic with real LMA, MN and CN', () => {
       await waitFor(`${from} kernel clear`, () => !magKernel(from).rules.includes(hnp) && !magKernel(from).routes.includes(hnp), 3000);
       const k = magKernel(to);
       expect(k.rules).toContain(`from ${hnp} iif acc0`);
+      // behind it, uplink from the prefix pool without a binding is dropped on both MAGs
+      for (const m of [from, to]) expect(magKernel(m).rules).toMatch(/^150:\s+from 2001:db8:a::\/48 iif acc0 blackhole/m);
       expect(k.routes).toContain(`${hnp} dev acc0`);
       const ms = Number(BigInt(of(to, 'routes-programmed', t0)[0]!.tNs) - BigInt(ev.tUpNs)) / 1e6;
       console.log(`${from} -> ${to}: MN carrier up to ${to} routes programmed ${ms.toFixed(2)} ms`);
@@ -145,6 +147,7 @@ describe.skipIf(!root)('MAG on handover-basic with real LMA, MN and CN', () => {
       await sleep(300);
       expect(of('mag2', 'routes-programmed', t0)).toEqual([]);
       expect(magKernel('mag2').rules).not.toContain(hnp);
+      expect(magKernel('mag2').routes).not.toContain(hnp);
       expect((await bus.request('mag2', 'bul', {}, 5000)).data).toEqual({ entries: [] });
       const failed = data<{ reason: string; status?: number }>(of('mag2', 'registration-failed', t0)[0]);
       expect(failed.reason).toBe('MN not in the policy store');
