@@ -59,6 +59,9 @@ export interface LmaCounters {
 }
 
 const POLICY_CACHE_MAX = 100_000;
+/** refused PBUs: the first ones are logged, then one in LOG_REFUSALS_EVERY (all are counted in stats) */
+const LOG_FIRST_REFUSALS = 50;
+const LOG_REFUSALS_EVERY = 1000;
 const nowMs = () => Number(process.hrtime.bigint()) / 1e6;
 
 export class LmaService {
@@ -87,6 +90,7 @@ export class LmaService {
   private readonly magCache = new Map<string, { value: Promise<MagProfile | null>; untilMs: number }>();
   private readonly mnCache = new Map<string, { value: Promise<MnProfile | null>; untilMs: number }>();
   private stopped = false;
+  private refusedLogged = 0;
 
   private constructor(private readonly o: LmaServiceOptions) {
     this.pool = new HnpPool(o.pool);
@@ -288,7 +292,11 @@ export class LmaService {
       src: m.src, mnId, seq: pbu.sequence, hi, lifetime: pbu.lifetime * 4, status: out.status, note: out.note,
       us: { policy: us(tPolicy), persisted: us(tPersisted), kernel: us(tKernel), sent: us(tSent) },
     };
-    if (out.status >= 128) this.o.log.info(logged, 'PBU refused');
+    if (out.status >= 128) {
+      // a flood of bad PBUs (a rogue MAG, a fuzzer) must not become a flood of log lines
+      const n = ++this.refusedLogged;
+      if (n <= LOG_FIRST_REFUSALS || n % LOG_REFUSALS_EVERY === 0) this.o.log.info({ ...logged, refusals: n }, 'PBU refused');
+    }
     else if (out.note === 'refresh') this.o.log.debug(logged, 'PBU accepted');
     else this.o.log.info(logged, 'PBU accepted');
   }
