@@ -381,10 +381,12 @@ class MagRole implements Role {
 
   private perform(entry: BulEntry, effects: Effect[]): void {
     const key = entry.key;
-    // what changes the wire or the kernel first, the reports after: on a
-    // handover the ip line leaves before any event is written to the bus
-    const act = (e: Effect) => e.kind === 'send' || e.kind === 'program' || e.kind === 'unprogram' || e.kind === 'advertise';
-    for (const eff of [...effects.filter(act), ...effects.filter((e) => !act(e))]) {
+    // Order: the PBA's report (its event is stamped when emitted: as close to
+    // the reception as can be), then what changes the wire or the kernel,
+    // then the other reports. Bus writes and ip lines both leave at the end
+    // of this event-loop turn (corked), so the order costs the kernel nothing.
+    const rank = (e: Effect) => (e.kind === 'pba' ? 0 : e.kind === 'send' || e.kind === 'program' || e.kind === 'unprogram' || e.kind === 'advertise' ? 1 : 2);
+    for (const eff of [...effects].sort((a, b) => rank(a) - rank(b))) {
       switch (eff.kind) {
         case 'send':
           this.sendPbu(entry, eff);
