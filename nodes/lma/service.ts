@@ -263,7 +263,9 @@ export class LmaService {
       else if (o.kind === 'handoffIndicator') hi = o.value;
     }
     this.emit('pbu-received', { mag: m.src, mnId: mnId ?? '', seq: pbu.sequence, hi, lifetime: pbu.lifetime * 4 });
-    const [mag, mn] = await Promise.all([this.magPolicy(m.src), mnId === undefined ? null : this.mnPolicy(mnId)]);
+    // the MAG first (cached: no round trip): a source that is no MAG costs no MN lookup
+    const mag = await this.magPolicy(m.src);
+    const mn = mag && mnId !== undefined ? await this.mnPolicy(mnId) : null;
     if (this.stopped) return;
     const tPolicy = process.hrtime.bigint();
     const out = processPbu(this.cache, this.pool, this.o.cfg, { pbu, src: m.src, mag, mn, nowMs: nowMs(), wallMs: Date.now() });
