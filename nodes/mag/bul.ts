@@ -53,6 +53,8 @@ export interface Pending {
   attempt: number; // transmissions so far
   backoffMs: number; // wait after the last transmission
   tx: Array<{ seq: number; ns: bigint }>; // the sequence numbers sent for this request (newest last)
+  /** the last sequence number the LMA said it accepted (a 135's echo) */
+  echoed?: number;
 }
 
 export interface BulEntry {
@@ -260,7 +262,8 @@ function onAttach(e: BulEntry, info: AttachInfo, nowNs: bigint, env: StepEnv): S
  * sequence numbers, even within one clock tick.
  */
 function deregSeq(e: BulEntry, p: Pending): number {
-  const prev = p.tx[p.tx.length - 1]?.seq ?? (e.acceptedSeq as number);
+  let prev = p.tx[p.tx.length - 1]?.seq ?? (e.acceptedSeq as number);
+  if (p.echoed !== undefined && seqNewer(p.echoed, prev)) prev = p.echoed;
   return (prev + 1) & 0xffff;
 }
 
@@ -303,7 +306,10 @@ function onPba(e: BulEntry, ev: Extract<BulEvent, { type: 'pba' }>, env: StepEnv
       { kind: 'cancel', timer: 'retransmit' },
       { kind: 'pba', seq: ev.seq, status: ev.status, lifetimeS: ev.lifetimeS, rttUs: rttUs(ev.nowNs, sent.ns) },
     ];
-    if (ev.status === PBA_STATUS.sequenceOutOfWindow) env.seq.skipPast(ev.seq);
+    if (ev.status === PBA_STATUS.sequenceOutOfWindow) {
+      env.seq.skipPast(ev.seq);
+      p.echoed = ev.seq;
+    }
     if (p.attempt >= attemptLimit(e, env)) return giveUp(e, effects, `refused by the LMA (status ${ev.status}) after the last attempt`, ev.status);
     p.backoffMs = env.timings.retransmitInitialMs / 2; // transmit() doubles it: the next wait is the initial one again
     transmit(e, ev.nowNs, env, effects);

@@ -242,6 +242,21 @@ describe('detach', () => {
     expect(vi.getTimerCount()).toBe(0);
   });
 
+  it('a de-registration answered 135 (the new MAG\'s PBU was newer) goes again above the echoed number', () => {
+    const h = harness();
+    h.bul.attach(MN);
+    h.bul.pba({ seq: 101, status: 0, lifetimeS: 60, hnp: HNP });
+    h.bul.detach(KEY);
+    h.bul.pba({ seq: 900, status: 135, lifetimeS: 0, mnId: MN.mnId, llId: MN.llId, att: MN.att });
+    expect(h.sends().map((x) => [x.seq, x.lifetimeS])).toEqual([
+      [101, 60],
+      [102, 0],
+      [901, 0],
+    ]);
+    h.bul.pba({ seq: 901, status: 0, lifetimeS: 0 });
+    expect(h.bul.size).toBe(0);
+  });
+
   it('a de-registration nobody answers is sent 3 times, then the entry goes quietly', () => {
     const h = harness();
     h.bul.attach(MN);
