@@ -43,6 +43,8 @@ export interface TransportOptions {
   peerPort?: number;
   impair?: (peer: string, msg: Message) => Impairment | undefined;
   log: Logger;
+  /** UDP socket receive buffer, bytes (default 4 MiB) */
+  recvBufferSize?: number;
   /** for tests: the loss coin */
   random?: () => number;
 }
@@ -65,6 +67,8 @@ export interface TransportCounters {
   impairDelayed: number;
   sendErrors: number;
 }
+
+const DEFAULT_RECV_BUFFER = 4 * 1024 * 1024;
 
 /** RFC 6275 9.2 asks for rate-limited Binding Errors: at most this many per second. */
 const BE_PER_SECOND = 10;
@@ -191,7 +195,9 @@ function addressBytes(a: string): Uint8Array {
 }
 
 async function openUdp(opts: TransportOptions, deliver: (d: Uint8Array, src: string, port: number) => void): Promise<Carrier> {
-  const sock = dgram.createSocket({ type: 'udp6', ipv6Only: true });
+  // a deep receive queue: a burst of PBUs (or a flood of junk) waits for the
+  // event loop instead of being dropped by the kernel (capped by net.core.rmem_max)
+  const sock = dgram.createSocket({ type: 'udp6', ipv6Only: true, recvBufferSize: opts.recvBufferSize ?? DEFAULT_RECV_BUFFER });
   sock.on('message', (buf, rinfo) => deliver(buf, rinfo.address, rinfo.port));
   sock.on('error', (err) => opts.log.error({ err: err.message }, 'MH UDP socket error'));
   await new Promise<void>((resolve, reject) => {
