@@ -1,3 +1,4 @@
+import os from 'node:os';
 import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -165,6 +166,7 @@ export async function launchNodes(
       buffer: false,
     });
     if (sub.pid === undefined) throw new PmipError(ErrorCodes.runtime, `could not start node ${node.name}`);
+    raisePriority(sub.pid, node.kind);
     const child: Child = { node, pid: sub.pid, exit: null, exited: Promise.resolve() };
     ready.delete(node.name); // a restart: wait for the new process's own ready
     children.set(node.name, child);
@@ -311,6 +313,25 @@ export async function launchNodes(
       return () => exitListeners.delete(cb);
     },
   };
+}
+
+/**
+ * CPU priority by role. On one host every node shares a few cores, but in the
+ * network being emulated the LMA and MAGs are boxes of their own: signaling
+ * must not queue behind the MN's and CN's traffic generators (1,000 probes/s
+ * each way wake those every millisecond). So the mobility agents get a higher
+ * priority (nice -10; inherited by the ip processes they start), hosts stay at 0.
+ */
+export const NICE_BY_KIND: Record<PlanNode['kind'], number> = { lma: -10, mag: -10, mn: 0, cn: 0 };
+
+function raisePriority(pid: number, kind: PlanNode['kind']): void {
+  const nice = NICE_BY_KIND[kind];
+  if (!nice) return;
+  try {
+    os.setPriority(pid, nice);
+  } catch {
+    // not permitted (not root): the run still works, only less isolated
+  }
 }
 
 const indent = (lines: string[]) => (lines.length ? lines.map((l) => `    ${l}`).join('\n') : '    (log empty)');

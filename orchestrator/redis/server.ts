@@ -1,3 +1,4 @@
+import os from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { mkdirSync, rmSync } from 'node:fs';
 import net from 'node:net';
@@ -76,6 +77,12 @@ export async function startRedis(paths: RunPaths, opts: StartRedisOptions = {}):
   });
   const pid = child.pid;
   if (pid === undefined) throw new PmipError(ErrorCodes.runtime, 'redis-server did not start', undefined, { bin });
+  // the LMA persists each binding before its PBA: Redis runs at the mobility agents' priority (launcher.ts)
+  try {
+    os.setPriority(pid, -10);
+  } catch {
+    // not permitted: slower under load, still correct
+  }
   const exited = exitedPromise(child);
 
   const timeoutMs = opts.timeoutMs ?? 5000;
