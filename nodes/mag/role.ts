@@ -116,7 +116,7 @@ class MagRole implements Role {
       { timings: timingsOf(this.opts), seq: new SeqCounter(0, () => Number(process.hrtime.bigint() / 1_000_000n)) },
       (entry, effects) => this.perform(entry, effects),
     );
-    const warmMs = warmUp();
+    const warmMs = warmUp(300);
     // the policy profiles of the MNs the plan puts on our access links, kept fresh
     const planned = [...new Set([...this.access.values()].flatMap((a) => a.mns.map((m) => m.llId)))];
     await Promise.allSettled(planned.map((ll) => this.lookup(ll)));

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build, type Plugin } from 'esbuild';
+import { build, type BuildOptions, type Plugin } from 'esbuild';
 
 // Build step (npm run build, after tsc): the node runtime as one minified
 // CommonJS file, dist/nodes/runtime/node.bundle.cjs, which the launcher
@@ -26,9 +26,21 @@ const noZodLocales: Plugin = {
   },
 };
 
-await build({
+/** One kind's roles registry: the bundle then holds only that role's code (less to parse and keep per process). */
+const onlyRole = (kind: string): Plugin => ({
+  name: `only-${kind}`,
+  setup(b) {
+    b.onResolve({ filter: /^\.\/roles\.js$/ }, (a) => (a.importer.endsWith(`runtime${path.sep}node.ts`) ? { path: kind, namespace: 'roles' } : undefined));
+    b.onLoad({ filter: /.*/, namespace: 'roles' }, (a) => ({
+      contents: `export const roles = { ${a.path}: () => import(${JSON.stringify(path.join(root, 'nodes', a.path, 'role.ts'))}).then((m) => m.createRole()) };`,
+      loader: 'ts',
+      resolveDir: path.join(root, 'nodes', 'runtime'),
+    }));
+  },
+});
+
+const common: BuildOptions = {
   entryPoints: [path.join(root, 'nodes', 'runtime', 'main.ts')],
-  outfile: BUNDLE,
   bundle: true,
   platform: 'node',
   format: 'cjs',
@@ -41,6 +53,12 @@ await build({
   define: { 'import.meta.url': '__importMetaUrl' },
   // "use strict" first: after the banner, esbuild's own directive would not count
   banner: { js: '"use strict";const __importMetaUrl = require("node:url").pathToFileURL(__filename).href;' },
-  plugins: [noZodLocales],
   logLevel: 'warning',
-});
+};
+
+/** dist/nodes/runtime/node-<kind>.bundle.cjs: what the launcher starts for a node of that kind. */
+export const kindBundle = (kind: string) => path.join(root, 'dist', 'nodes', 'runtime', `node-${kind}.bundle.cjs`);
+
+// every role (to run any kind by hand), then one per kind (what the launcher uses)
+await build({ ...common, outfile: BUNDLE, plugins: [noZodLocales] });
+await Promise.all(['lma', 'mag', 'mn', 'cn'].map((k) => build({ ...common, outfile: kindBundle(k), plugins: [noZodLocales, onlyRole(k)] })));

@@ -72,7 +72,7 @@ export interface NodeProcesses {
  * (start-up allocates little and the default 16 MB semi-space is mostly
  * empty pages kept resident).
  */
-export const NODE_FLAGS = ['--max-semi-space-size=1'];
+export const NODE_FLAGS = ['--max-semi-space-size=1', '--v8-pool-size=1'];
 
 /**
  * The node entry, found from this module's own location (src or dist), not
@@ -81,7 +81,7 @@ export const NODE_FLAGS = ['--max-semi-space-size=1'];
  * when there is no bundle or it is older than main.js (a tsc-only build after
  * an edit: a stale bundle would run old code).
  */
-export function nodeMainPath(): string {
+export function nodeMainPath(kind?: PlanNode['kind']): string {
   let dir = path.dirname(fileURLToPath(import.meta.url));
   while (!existsSync(path.join(dir, 'package.json'))) {
     const up = path.dirname(dir);
@@ -91,8 +91,12 @@ export function nodeMainPath(): string {
   const runtime = path.join(dir, 'dist', 'nodes', 'runtime');
   const main = path.join(runtime, 'main.js');
   if (!existsSync(main)) throw new PmipError(ErrorCodes.runtime, `${main} is missing`, 'run npm run build');
+  const fresh = (f: string) => existsSync(f) && statSync(f).mtimeMs >= statSync(main).mtimeMs;
+  // a kind's own bundle holds only its role (about 10 MB less RSS per process than all roles)
+  const own = kind ? path.join(runtime, `node-${kind}.bundle.cjs`) : '';
+  if (own && fresh(own)) return own;
   const bundle = path.join(runtime, 'node.bundle.cjs');
-  return existsSync(bundle) && statSync(bundle).mtimeMs >= statSync(main).mtimeMs ? bundle : main;
+  return fresh(bundle) ? bundle : main;
 }
 
 interface Child {
@@ -109,7 +113,7 @@ export async function launchNodes(
   opts: LaunchOptions = {},
 ): Promise<NodeProcesses> {
   const ip = requireTool('ip');
-  const main = nodeMainPath();
+  nodeMainPath(); // fails early (no build) before anything is spawned
   const flags = opts.nodeFlags ?? NODE_FLAGS;
   const concurrency = Math.max(1, opts.concurrency ?? 32);
   mkdirSync(paths.logs, { recursive: true });
@@ -153,7 +157,7 @@ export async function launchNodes(
 
   const spawnOne = (node: PlanNode) => {
     const log = paths.nodeLog(node.name);
-    const args = ['netns', 'exec', node.netns, process.execPath, ...flags, main,
+    const args = ['netns', 'exec', node.netns, process.execPath, ...flags, nodeMainPath(node.kind),
       '--run', paths.id, '--node', node.name, '--kind', node.kind,
       '--redis', redisUrl, '--plan', paths.nodePlan(node.name), '--log', log, processTag(paths.id)];
     const sub = execa(ip, args, {

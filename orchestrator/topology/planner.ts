@@ -194,6 +194,7 @@ export function planTopology(file: TopologyFile, source: string, runId: string):
           backhaulIface: up.dev,
           accessLinkLocal: ACCESS_LINK_LOCAL.split('/')[0],
           accessMac: ACCESS_MAC,
+          ...(node.options ?? {}),
         };
         break;
       }
@@ -204,6 +205,7 @@ export function planTopology(file: TopologyFile, source: string, runId: string):
             const b = between(name, m, 'backhaul')!;
             return { name: m, proxyCoa: b.theirs, lmaAddress: b.mine, iface: b.dev };
           }),
+          ...(node.options ?? {}),
         };
         break;
       }

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { LmaOptionsSchema } from '../../nodes/lma/config.js';
+import { MagOptions } from '../../nodes/mag/config.js';
 import { LinkKind } from './plan.js';
 
 // The topology file as written (containerlab-like). This zod schema is the
@@ -73,8 +75,23 @@ export const MnInterface = z
   .strict();
 export type MnInterface = z.infer<typeof MnInterface>;
 
+/** Protocol knobs of the LMA role (nodes/lma/config.ts; the planner fills in its MAGs). */
+export const LmaTunables = z
+  .object(LmaOptionsSchema.shape)
+  .omit({ mags: true })
+  .partial()
+  .strict()
+  .describe('LMA protocol settings (defaults in nodes/lma/README.md): timestamps, minDelayBeforeBceDeleteMs, maxLifetimeS, refreshAdviceS, heartbeatIntervalMs, ...');
+/** Protocol knobs of the MAG role (nodes/mag/config.ts; addresses come from the planner). */
+export const MagTunables = z
+  .object(MagOptions.shape)
+  .omit({ lma: true, lmaAddress: true, proxyCoa: true, backhaulIface: true, accessLinkLocal: true, accessMac: true })
+  .partial()
+  .strict()
+  .describe('MAG protocol settings (defaults in nodes/mag/config.ts): retransmitInitialMs, retransmitMaxMs, registrationAttempts, lifetimeS, timestamps, raIntervalMinMs, ...');
+
 export const LmaNode = z
-  .object({ kind: z.literal('lma') })
+  .object({ kind: z.literal('lma'), options: LmaTunables.optional() })
   .strict()
   .describe('Local Mobility Anchor');
 export const MagNode = z
@@ -88,6 +105,7 @@ export const MagNode = z
       .strict()
       .optional()
       .describe('settings for every access link of this MAG'),
+    options: MagTunables.optional(),
   })
   .strict()
   .describe('Mobile Access Gateway');

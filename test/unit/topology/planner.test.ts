@@ -193,6 +193,28 @@ topology:
     ).toThrow(/air2: node name collides with the air namespace/);
   });
 
+  it('passes role options, fixed prefixes and signaling impairment to the plan; refuses unknown options', () => {
+    const text = `name: t
+topology:
+  nodes:
+    lma1: { kind: lma, options: { minDelayBeforeBceDeleteMs: 200, timestamps: true } }
+    mag1: { kind: mag, options: { retransmitInitialMs: 20 } }
+    mn1: { kind: mn, interfaces: { wlan0: { att: 802.11, hnp: "2001:db8:a:7::/64" } } }
+  links:
+    - { endpoints: ["mag1:eth0", "lma1:eth0"], signaling: { delay: 20ms, loss: "30%", messages: [pba] } }
+    - endpoints: ["mn1:wlan0", "mag1:acc0"]
+settings: { transport: raw }
+`;
+    const p = planTopology(parseTopology(text, 't.yaml'), 't.yaml', 'r1');
+    const byName = (n: string) => p.nodes.find((x) => x.name === n)!;
+    expect(byName('lma1').options).toMatchObject({ minDelayBeforeBceDeleteMs: 200, timestamps: true, mags: [{ name: 'mag1' }] });
+    expect(byName('mag1').options).toMatchObject({ retransmitInitialMs: 20, lma: 'lma1', proxyCoa: '2001:db8:b:1::1' });
+    expect(byName('mn1').options).toMatchObject({ interfaces: { wlan0: { hnp: '2001:db8:a:7::/64' } } });
+    expect(p.links[0]?.signaling).toEqual({ delayMs: 20, lossPct: 30, messages: ['pba'] });
+    expect(p.settings).toMatchObject({ transport: 'raw' });
+    expect(() => parseTopology(text.replace('retransmitInitialMs', 'retransmitInitalMs'), 't.yaml')).toThrow(/mag1\.options\.retransmitInitalMs: unknown field/);
+  });
+
   it('refuses a bad run id', () => {
     expect(() => plan('topologies/handover-basic.yaml', 'Not-Valid')).toThrow(/run id/);
   });
