@@ -2,7 +2,8 @@
 // between the two MAGs HANDOVERS times with no injected delay, probes at
 // 1,000/s each way; per handover and direction the gap (longest time without
 // arrivals around the L2 event, as the report defines it), then medians.
-// Goal: median gap at most 5 ms over 20 handovers.
+// Goal: median gap at most 5 ms over 20 handovers (judged on the whole gap;
+// the part after the L2 attach, new MAG sees the MN -> first packet, is shown next to it).
 // Run: npm run bench (or node dist/bench/handover.js); prints a table, writes bench/results/handover.json
 
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -63,7 +64,14 @@ async function main(): Promise<void> {
     const { lab, dir: runDir } = await runExperiment(file, { id: 'bho', capture: false, progress: verbose });
     await lab.down();
     const { metrics } = await writeReport(runDir);
-    const rows: string[][] = [['flow', 'handovers', 'gap p50 ms', 'gap p90 ms', 'gap max ms', 'lost', 'dup', 'reord', 'goal']];
+    const rows: string[][] = [['flow', 'handovers', 'gap p50 ms', 'gap p90 ms', 'gap max ms', 'after attach p50 ms', 'lost', 'dup', 'reord', 'goal']];
+    // the part of the outage after the L2 attach: from the new MAG seeing the MN (mn-attach) to the flow's first packet
+    const afterAttach = (flow: string) =>
+      metrics.handovers.flatMap((h) => {
+        const a = h.timeline.mnAttach;
+        const f = h.timeline.firstPacket[flow];
+        return a !== null && f !== null && f !== undefined ? [f - a] : [];
+      });
     const perFlow: Record<string, unknown> = {};
     const all: number[] = [];
     for (const f of metrics.flows) {
@@ -72,8 +80,9 @@ async function main(): Promise<void> {
       const lost = f.handovers.reduce((s, h) => s + (h.lost ?? 0), 0);
       const dup = f.handovers.reduce((s, h) => s + h.duplicated, 0);
       const reord = f.handovers.reduce((s, h) => s + h.reordered, 0);
-      perFlow[f.flow] = { handovers: f.handovers.length, gapMs: { p50: median(gaps), p90: quantile(gaps, 0.9), max: Math.max(...gaps) }, lost, duplicated: dup, reordered: reord };
-      rows.push([f.flow, String(gaps.length), fmt(median(gaps), 2), fmt(quantile(gaps, 0.9), 2), fmt(Math.max(...gaps), 2), String(lost), String(dup), String(reord), median(gaps) <= GOAL_MS ? 'met' : 'MISSED']);
+      const after = afterAttach(f.flow);
+      perFlow[f.flow] = { handovers: f.handovers.length, gapMs: { p50: median(gaps), p90: quantile(gaps, 0.9), max: Math.max(...gaps) }, afterAttachMs: { p50: median(after) }, lost, duplicated: dup, reordered: reord };
+      rows.push([f.flow, String(gaps.length), fmt(median(gaps), 2), fmt(quantile(gaps, 0.9), 2), fmt(Math.max(...gaps), 2), fmt(median(after), 2), String(lost), String(dup), String(reord), median(gaps) <= GOAL_MS ? 'met' : 'MISSED']);
     }
     const steps = metrics.handovers.map((h) => h.timeline);
     const step = (k: 'pbuSent' | 'pbaReceived' | 'routesProgrammed') => median(steps.map((t) => t[k]).filter((x): x is number => x !== null));

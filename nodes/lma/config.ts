@@ -39,6 +39,8 @@ export const LmaOptionsSchema = z.object({
   heartbeatMissedMax: z.number().int().min(1).default(3),
   /** how long policy store answers (MN and MAG profiles) are reused, ms; 0 = read on every PBU */
   policyCacheMs: z.number().min(0).default(10_000),
+  /** when the PBA leaves: once the Redis write and route change are handed over (default), or once both answered */
+  pbaAfter: z.enum(['handed-over', 'acknowledged']).default('handed-over'),
   /** data plane backend; 'none' = program no kernel state (signaling-only runs and benchmarks) */
   backend: z.enum(['auto', 'ip6tnl', 'seg6', 'none']).default('auto'),
 });

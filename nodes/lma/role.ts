@@ -5,6 +5,7 @@ import { PolicyStore } from '../runtime/policy-store.js';
 import type { Role, RoleContext } from '../runtime/role.js';
 import { lmaConfig, parseLmaOptions } from './config.js';
 import { LmaService } from './service.js';
+import { warmUp } from './warmup.js';
 
 // The Local Mobility Anchor (RFC 5213 section 5): wiring only. Options come
 // from the plan node (config.ts lists them with their defaults); the binding
@@ -38,6 +39,8 @@ class LmaRole implements Role {
         });
       }
     }
+    // compile the PBU path before the first handover needs it (warmup.ts)
+    const warmMs = warmUp(lmaConfig(ctx.node.name, opts));
     const policy = new PolicyStore(ctx.bus, (key, issue) => log.warn({ key, issue }, 'invalid policy store entry ignored'));
     try {
       this.service = await LmaService.start({
@@ -51,6 +54,7 @@ class LmaRole implements Role {
         policy,
         policyCacheMs: opts.policyCacheMs,
         dataplane: this.dp,
+        pbaAfter: opts.pbaAfter,
         log,
       });
     } catch (e) {
@@ -58,7 +62,7 @@ class LmaRole implements Role {
       this.dp = null;
       throw e;
     }
-    log.info({ options: opts, backend: this.dp?.backend ?? 'none' }, 'LMA started');
+    log.info({ options: opts, backend: this.dp?.backend ?? 'none', warmMs: Math.round(warmMs) }, 'LMA started');
   }
 
   async stop(): Promise<void> {
@@ -70,7 +74,7 @@ class LmaRole implements Role {
     const s = this.service;
     if (!s) return false;
     if (cmd.type === 'stats') {
-      await this.ctx.bus.emit('stats', s.stats(), cmd.id);
+      await this.ctx.bus.emit('stats', { ...s.stats(), dataPlane: this.dp?.backend ?? 'none' }, cmd.id);
       return true;
     }
     if (cmd.type === 'bindings') {

@@ -42,6 +42,12 @@ export interface LmaServiceOptions {
   /** null: program no kernel state */
   dataplane: DataPlane | null;
   log: Logger;
+  /**
+   * When the PBA leaves: 'handed-over' (default) once the Redis write and the
+   * route change are in their sockets; 'acknowledged' once Redis and ip have
+   * answered (one or two process wake-ups later).
+   */
+  pbaAfter?: 'handed-over' | 'acknowledged';
 }
 
 export interface LmaCounters {
@@ -279,12 +285,23 @@ export class LmaService {
       },
     );
     let tKernel = tPolicy;
+    const queued = out.actions.some((a) => a.op === 'bind' && !this.devOf.has(a.pCoA) && this.kernelQueue.has(a.hnp));
     const kernel = this.kernel(out.actions).then(() => void (tKernel = process.hrtime.bigint()));
-    await Promise.all([persisted, kernel]);
-    this.emitBindingEvents(out.events);
+    // The PBA leaves once the Redis write and the route change have been handed
+    // to their sockets (redis-server, the ip process), not after both answered:
+    // what is in those sockets is applied even if this process dies next, so a
+    // PBA still never announces state a restarted LMA would not have, and the
+    // handover saves two process wake-ups. Writes leave at the latest on the
+    // second check phase (persistence and the RESP / ip clients coalesce one
+    // event-loop turn into one write: see their cork/flush). A change waiting
+    // behind another one of the same prefix is awaited in full.
+    if (queued || this.o.pbaAfter === 'acknowledged') await Promise.all([persisted, kernel]);
+    else await twoTurns();
     if (this.stopped) return;
     t.send(out.pba, m.src, m.port);
     const tSent = process.hrtime.bigint();
+    await Promise.all([persisted, kernel]);
+    this.emitBindingEvents(out.events);
     this.counters.pbaSent++;
     this.counters.byStatus[out.status] = (this.counters.byStatus[out.status] ?? 0) + 1;
     this.emit('pba-sent', { mag: m.src, mnId: mnId ?? '', seq: out.pba.sequence, status: out.status, lifetime: out.pba.lifetime * 4 });
@@ -351,7 +368,12 @@ export class LmaService {
             this.o.log.error({ err: (err as Error).message, action: a }, 'data plane change failed');
           }
         };
-        const next = prev.then(run);
+        // a change that needs no route lookup goes to the ip shell at once: its
+        // one pipe keeps the order of the lines, so there is no need to wait for
+        // the previous change's answer (a handover's bind right after the old
+        // MAG's de-registration unbind)
+        const direct = a.op === 'unbind' || this.devOf.has(a.pCoA);
+        const next = direct ? Promise.all([prev, run()]).then(() => undefined) : prev.then(run);
         this.kernelQueue.set(a.hnp, next);
         void next.then(() => {
           if (this.kernelQueue.get(a.hnp) === next) this.kernelQueue.delete(a.hnp);
@@ -404,4 +426,9 @@ export class LmaService {
   private emit<N extends RoleEventName>(type: N, data: RoleEvents[N]): void {
     this.o.bus.emit(type, data).catch((err: unknown) => this.o.log.warn({ err: (err as Error).message, type }, 'event not sent'));
   }
+}
+
+/** Resolves after two check phases of the event loop (setImmediate twice). */
+function twoTurns(): Promise<void> {
+  return new Promise((resolve) => setImmediate(() => setImmediate(resolve)));
 }
