@@ -16,7 +16,8 @@ export class EventRecorder {
   count = 0;
 
   constructor(bus: Bus, file: string) {
-    this.out = createWriteStream(file, { flags: 'a' });
+    // a run id used again starts a new event log (the old run's events would skew its report)
+    this.out = createWriteStream(file, { flags: 'w' });
     // from the start of the run: ready, first registrations and all
     this.stream = bus.events('0-0');
     const stream = this.stream;
