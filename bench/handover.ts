@@ -11,6 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { silentProgress, table, terminalProgress } from '../orchestrator/cli/progress.js';
 import { writeReport } from '../orchestrator/report/index.js';
+import { composeExperiment } from '../orchestrator/scenario/compose.js';
 import { runExperiment } from '../orchestrator/scenario/experiment.js';
 import { isRoot } from '../orchestrator/system/tools.js';
 import { fmt, median, quantile, writeResults } from './stats.js';
@@ -19,36 +20,23 @@ const HANDOVERS = Number(process.env.BENCH_HANDOVERS ?? 20);
 const EVERY_MS = Number(process.env.BENCH_HANDOVER_EVERY_MS ?? 1000);
 const RATE = Number(process.env.BENCH_RATE ?? 1000);
 const GOAL_MS = 5;
+const repoRoot = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..');
 
+/** topologies/handover-basic.yaml with n moves every everyMs and probes at `rate` both ways, no other delay. */
 export function handoverTopology(n: number, everyMs: number, rate: number, transport: 'udp' | 'raw' = 'udp'): string {
   const end = 1000 + n * everyMs + 1000;
-  return `name: bench-handover
-topology:
-  nodes:
-    lma1: { kind: lma }
-    mag1: { kind: mag }
-    mag2: { kind: mag }
-    mn1: { kind: mn, interfaces: { wlan0: { att: "802.11" } } }
-    cn1: { kind: cn }
-  links:
-    - endpoints: ["mag1:eth0", "lma1:eth1"]
-    - endpoints: ["mag2:eth0", "lma1:eth2"]
-    - endpoints: ["lma1:eth0", "cn1:eth0"]
-    - endpoints: ["mn1:wlan0", "mag1:acc0"]
-settings: { transport: ${transport} }
-scenario:
-  - at: 0s
-    action: { type: traffic-start, flow: up, from: mn1, to: cn1, rate: ${rate}, size: 64 }
-  - at: 0s
-    action: { type: traffic-start, flow: down, from: cn1, to: mn1, rate: ${rate}, size: 64 }
-  - at: 1000ms
-    repeat: { count: ${n}, every: ${everyMs}ms }
-    action: { type: move, iface: "mn1:wlan0", to: [mag2, mag1] }
-  - at: ${end}ms
-    action: { type: traffic-stop, flow: up }
-  - at: ${end}ms
-    action: { type: traffic-stop, flow: down }
-`;
+  const flow = (name: string, from: string, to: string) => ({ at: '0s', action: { type: 'traffic-start', flow: name, from, to, rate, size: 64 } });
+  return composeExperiment(path.join(repoRoot, 'topologies', 'handover-basic.yaml'), {
+    name: 'bench-handover',
+    settings: { transport },
+    scenario: [
+      flow('up', 'mn1', 'cn1'),
+      flow('down', 'cn1', 'mn1'),
+      { at: '1000ms', repeat: { count: n, every: `${everyMs}ms` }, action: { type: 'move', iface: 'mn1:wlan0', to: ['mag2', 'mag1'] } },
+      { at: `${end}ms`, action: { type: 'traffic-stop', flow: 'up' } },
+      { at: `${end}ms`, action: { type: 'traffic-stop', flow: 'down' } },
+    ],
+  });
 }
 
 async function main(): Promise<void> {

@@ -87,6 +87,7 @@ async function lmaPart(): Promise<void> {
     policyCacheMs: 10_000,
     dataplane,
     log,
+    pbaAfter: process.env.BENCH_LMA_PBA_AFTER === 'acknowledged' ? 'acknowledged' : 'handed-over',
   });
   const c0 = process.cpuUsage();
   process.stdout.write(`${JSON.stringify({ ready: true, backend: dataplane?.backend ?? 'none', cpuUs: c0.user + c0.system, childCpuUs: childrenCpuUs() })}\n`);

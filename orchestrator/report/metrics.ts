@@ -73,7 +73,7 @@ export function percentile(sorted: Float64Array, p: number): number {
 }
 
 /** Index of the first element > x in sorted a. */
-function upperBound(a: Float64Array, x: number): number {
+export function upperBound(a: Float64Array, x: number): number {
   let lo = 0;
   let hi = a.length;
   while (lo < hi) {

@@ -1,6 +1,6 @@
 import * as vega from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
-import type { FlowSeries, Move } from './metrics.js';
+import { upperBound, type FlowSeries, type Move } from './metrics.js';
 import type { Metrics } from './schema.js';
 
 // The report's plots as vega-lite specs, rendered to SVG in Node (no browser,
@@ -116,17 +116,6 @@ function maxSent(f: FlowSeries): number {
   return a;
 }
 
-/** Index of the first element > x. */
-function upper(a: Float64Array, x: number): number {
-  let lo = 0;
-  let hi = a.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if ((a[mid] as number) <= x) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
 
 /** Every probe around each handover: arrivals (and losses) by time after the L2 event, sequence relative to the event. */
 export function zoomSpec(series: FlowSeries[], moves: Move[], metrics: Metrics): TopLevelSpec | null {
@@ -145,7 +134,7 @@ export function zoomSpec(series: FlowSeries[], moves: Move[], metrics: Metrics):
     for (const f of series) {
       if (f.from !== null && f.to !== null && f.from !== m.node && f.to !== m.node) continue;
       // the probe sent last before the event is 0; the y range is what the rate sends in the x range
-      const ref = f.sent ? upper(f.sent.tx, m.t) - 1 : 0;
+      const ref = f.sent ? upperBound(f.sent.tx, m.t) - 1 : 0;
       const perMs = (f.rate ?? 1000) / 1000;
       const yLo = -before * perMs - 5;
       const yHi = after * perMs + 5;
@@ -158,13 +147,13 @@ export function zoomSpec(series: FlowSeries[], moves: Move[], metrics: Metrics):
       };
       if (f.recv) {
         const { rx, seq } = f.recv;
-        for (let i = upper(rx, lo); i < rx.length && (rx[i] as number) <= hi; i++) push(rx[i] as number, seq[i] as number, 'received');
+        for (let i = upperBound(rx, lo); i < rx.length && (rx[i] as number) <= hi; i++) push(rx[i] as number, seq[i] as number, 'received');
       }
       if (f.sent && f.recv) {
         const got = new Set<number>();
         const { rx, seq } = f.recv;
-        for (let i = upper(rx, lo - 1e9); i < rx.length && (rx[i] as number) <= hi + 1e9; i++) got.add(seq[i] as number);
-        for (let i = upper(f.sent.tx, lo); i < f.sent.tx.length && (f.sent.tx[i] as number) <= hi; i++) {
+        for (let i = upperBound(rx, lo - 1e9); i < rx.length && (rx[i] as number) <= hi + 1e9; i++) got.add(seq[i] as number);
+        for (let i = upperBound(f.sent.tx, lo); i < f.sent.tx.length && (f.sent.tx[i] as number) <= hi; i++) {
           if (!got.has(f.sent.seq[i] as number)) push(f.sent.tx[i] as number, f.sent.seq[i] as number, 'lost');
         }
       }

@@ -81,7 +81,7 @@ describe.skipIf(!root)('handover experiment, end to end', () => {
   });
 
   it('raw IPv6 next header 135 signaling works the same', async () => {
-    const { dir, meta, metrics } = await experiment(domain({ settings: '{ transport: raw }', scenario: movesScenario(2, 700, 300) }), 'ex2');
+    const { dir, meta, metrics } = await experiment(domain({ settings: { transport: 'raw' }, scenario: movesScenario(2, 700, 300) }), 'ex2');
     expect(meta.transport).toBe('raw');
     expect(registrationsAfterMoves(readEvents(dir)).every((r) => r.accepted)).toBe(true);
     const pcap = path.join(dir, 'pcaps', 'lma1-eth2.pcap');

@@ -38,7 +38,7 @@ async function lmaStats(bus: Bus): Promise<{ malformed: number; counters: { bySt
 
 describe.skipIf(!root)('reliability', () => {
   it('30% of PBAs dropped: every registration still completes by retransmission', async () => {
-    const yaml = domain({ backhaul: 'signaling: { loss: 30%, messages: [pba] }', scenario: movesScenario(8, 500, 200) });
+    const yaml = domain({ backhaulSignaling: { loss: '30%', messages: ['pba'] }, scenario: movesScenario(8, 500, 200) });
     const { lab, dir, meta } = await runExperiment(writeTopology(yaml), { id: 'rl1', progress: silentProgress, capture: false });
     await lab.down();
     dirs.push(dir);

@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Metrics } from '../../orchestrator/report/schema.js';
+import { composeExperiment } from '../../orchestrator/scenario/compose.js';
 
 // Helpers for the experiment-level integration tests: topology files written
 // to a temp folder, a run folder's events read back, MH messages sent from
@@ -36,21 +37,13 @@ export function readMetrics(runDir: string): Metrics {
 }
 
 /** The domain of topologies/handover-basic.yaml with a scenario and settings of the test's own. */
-export function domain(opts: { settings?: string; backhaul?: string; scenario: string }): string {
-  return `name: exp
-topology:
-  nodes:
-    lma1: { kind: lma }
-    mag1: { kind: mag }
-    mag2: { kind: mag }
-    mn1: { kind: mn, interfaces: { wlan0: { att: "802.11" } } }
-    cn1: { kind: cn }
-  links:
-    - { endpoints: ["mag1:eth0", "lma1:eth1"]${opts.backhaul ? `, ${opts.backhaul}` : ''} }
-    - { endpoints: ["mag2:eth0", "lma1:eth2"]${opts.backhaul ? `, ${opts.backhaul}` : ''} }
-    - endpoints: ["lma1:eth0", "cn1:eth0"]
-    - endpoints: ["mn1:wlan0", "mag1:acc0"]
-${opts.settings ? `settings: ${opts.settings}\n` : ''}scenario:${opts.scenario ? `\n${opts.scenario}` : ' []\n'}`;
+export function domain(opts: { settings?: Record<string, unknown>; backhaulSignaling?: Record<string, unknown>; scenario: string }): string {
+  return composeExperiment(path.join(repoRoot, 'topologies', 'handover-basic.yaml'), {
+    name: 'exp',
+    scenario: opts.scenario,
+    ...(opts.settings ? { settings: opts.settings } : {}),
+    ...(opts.backhaulSignaling ? { backhaulSignaling: opts.backhaulSignaling } : {}),
+  });
 }
 
 /** Moves of mn1:wlan0 between the MAGs with probes both ways around them. */

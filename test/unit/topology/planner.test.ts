@@ -165,7 +165,7 @@ scenario:
     ];
     expect(new Set(idx).size).toBe(idx.length);
     // the links' own endpoints keep the indexes they have in netns mode
-    const netns = planTopology({ ...file, settings: { l2Move: 'netns' } }, 'air.yaml', 'h7p');
+    const netns = planTopology({ ...file, settings: { ...file.settings, l2Move: 'netns' } }, 'air.yaml', 'h7p');
     expect(netns.links.every((l) => l.air === undefined)).toBe(true);
     for (const n of netns.nodes) {
       expect(node(n.name).interfaces.slice(0, n.interfaces.length)).toEqual(n.interfaces);
