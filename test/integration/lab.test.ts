@@ -78,7 +78,8 @@ describe.skipIf(!root)('lab: up, use, down through the CLI', () => {
     const view = JSON.parse(ins.stdout) as { status: string; nodes: Array<{ name: string; alive: boolean; rssMb: number }> };
     expect(view.status).toBe('up');
     expect(view.nodes.every((n) => n.alive)).toBe(true);
-    expect(view.nodes.every((n) => n.rssMb > 5 && n.rssMb < 60)).toBe(true);
+    // with their roles: hosts ~49 MB, LMAs ~52, MAGs 58-62 (raw ND sockets, warmed-up PBU path); see README
+    expect(view.nodes.filter((n) => !(n.rssMb > 5 && n.rssMb < 70))).toEqual([]);
     const ls = pmiplab('ls');
     expect(ls.stdout).toMatch(/t5a\s+sample-domain\s+up/);
 

@@ -147,7 +147,9 @@ describe.skipIf(!root)('traffic endpoints on a veth (root)', () => {
     const down = metrics.flows.find((f) => f.flow === 'down')!.handovers[0]!;
     expect(down.lost).toBeGreaterThan(OUTAGE_MS * 0.8);
     expect(down.lost).toBeLessThan(OUTAGE_MS + 150);
-    expect(down.sendFailed).toBe(down.lost);
+    // all but the probes already on the wire when the end went down (at most a couple at 1 ms spacing)
+    expect(down.sendFailed).toBeLessThanOrEqual(down.lost!);
+    expect(down.sendFailed).toBeGreaterThanOrEqual(down.lost! - 3);
     // up: the MN's kernel queued what it sent into the dead link (neighbour queue) and
     // delivered part of it when the link came back: each probe sent while the link was
     // down is lost or arrived after it came up, and lost is exactly what never arrived
