@@ -10,7 +10,6 @@ import {
   parseIpv6Into,
   withChecksum,
   type Message,
-  type MessageKind,
 } from '../protocol/index.js';
 import { RawSocket } from './raw-socket.js';
 import type { RoleContext } from './role.js';
@@ -261,4 +260,3 @@ export function transportOptionsFor(ctx: Pick<RoleContext, 'plan' | 'node'>): Pi
   return { mode, impair };
 }
 
-export type { MessageKind };
