@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -6,7 +6,7 @@ import { silentProgress } from '../../orchestrator/cli/progress.js';
 import { writeReport } from '../../orchestrator/report/index.js';
 import { runExperiment } from '../../orchestrator/scenario/experiment.js';
 import { isRoot } from '../../orchestrator/system/tools.js';
-import { domain, movesScenario, readEvents, registrationsAfterMoves, writeTopology } from '../support/experiments.js';
+import { domain, movesScenario, readEvents, registrationsAfterMoves, repoRoot, writeTopology } from '../support/experiments.js';
 
 // The whole product path, as `pmiplab run` takes it: real LMA, MAG, MN and CN
 // processes, PBU/PBA over UDP 5436 and over raw next header 135, the kernel
@@ -94,4 +94,47 @@ describe.skipIf(!root)('handover experiment, end to end', () => {
       for (const h of f.handovers) expect(h.recovered).toBe(true);
     }
   });
+});
+
+describe.skipIf(!root)('pmiplab run interrupted', () => {
+  const cli = path.join(repoRoot, 'dist', 'orchestrator', 'cli', 'main.js');
+  const file = writeTopology(domain({ scenario: movesScenario(10, 500, 200) }));
+  const leftovers = (id: string) => ({
+    netns: spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout.split('\n').filter((l) => l.startsWith(`pl${id}-`)),
+    procs: spawnSync('ps', ['-eo', 'args'], { encoding: 'utf8' }).stdout.split('\n').filter((l) => l.includes(`--pmiplab-run=${id}`)),
+  });
+  /** Start `pmiplab run`, act once the scenario is under way, return its exit code and stderr. */
+  const runAnd = (id: string, act: (child: ReturnType<typeof spawn>) => void) =>
+    new Promise<{ code: number | null; err: string }>((resolve) => {
+      const child = spawn('node', [cli, 'run', file, '--id', id, '--no-capture'], { cwd: repoRoot, env: { ...process.env, CI: 'true' } });
+      let err = '';
+      let acted = false;
+      child.stderr.on('data', (d: Buffer) => {
+        err += d.toString();
+        // registration done: the scenario is playing
+        if (!acted && err.includes('registration')) {
+          acted = true;
+          setTimeout(() => act(child), 1000);
+        }
+      });
+      child.on('exit', (code) => resolve({ code, err }));
+    });
+
+  it('Ctrl-C mid-scenario: tears down, exits 130, leaves nothing', async () => {
+    const r = await runAnd('ex3', (c) => c.kill('SIGINT'));
+    expect(r.code).toBe(130);
+    expect(r.err).toMatch(/SIGINT: tearing down run ex3/);
+    expect(leftovers('ex3')).toEqual({ netns: [], procs: [] });
+    rmSync(path.join(repoRoot, 'runs', 'ex3'), { recursive: true, force: true });
+  }, 60_000);
+
+  it('a node crashing mid-scenario ends the run with its name, and leaves nothing', async () => {
+    const r = await runAnd('ex4', () => {
+      spawnSync('pkill', ['-KILL', '-f', 'node-mag.bundle.cjs --run ex4 --node mag2']);
+    });
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/node mag2 exited during the experiment \(SIGKILL\)/);
+    expect(leftovers('ex4')).toEqual({ netns: [], procs: [] });
+    rmSync(path.join(repoRoot, 'runs', 'ex4'), { recursive: true, force: true });
+  }, 60_000);
 });
