@@ -34,9 +34,12 @@ export function warmUp(cfg: LmaConfig, rounds = 300): number {
   const mags = ['fd00::1', 'fd00::2'];
   for (let i = 0; i < rounds; i++) {
     const llId = (0x020000000000 + (i % 200)).toString(16).padStart(12, '0');
-    // a new session, a handover to the other MAG, a late de-registration from the first
-    for (const [k, [hi, life, src]] of ([[1, 15, 0], [3, 15, 1], [4, 0, 0]] as const).entries()) {
-      const bytes = encodeMessage(pbu((i * 3 + k) & 0xffff, hi, life, llId));
+    // the paths of a run: a new session; a break-before-make handover (the old
+    // MAG de-registers first, the new one registers the entry being deleted);
+    // a refresh; a late de-registration from the MAG the binding left
+    const steps = [[1, 15, 0], [4, 0, 0], [3, 15, 1], [5, 15, 1], [3, 15, 0], [4, 0, 1]] as const;
+    for (const [k, [hi, life, src]] of steps.entries()) {
+      const bytes = encodeMessage(pbu((i * steps.length + k) & 0xffff, hi, life, llId));
       const d = decodeMessage(bytes);
       if (!d.ok || d.value.kind !== 'pbu') continue;
       const out = processPbu(cache, pool, c, { pbu: d.value, src: mags[src]!, mag: { name: `m${src}` }, mn, nowMs: i, wallMs: Date.now() });
