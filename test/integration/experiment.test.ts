@@ -130,7 +130,7 @@ describe.skipIf(!root)('pmiplab run interrupted', () => {
 
   it('a node crashing mid-scenario ends the run with its name, and leaves nothing', async () => {
     const r = await runAnd('ex4', () => {
-      spawnSync('pkill', ['-KILL', '-f', 'node-mag.bundle.cjs --run ex4 --node mag2']);
+      spawnSync('pkill', ['-KILL', '-f', '--', '--run ex4 --node mag2 ']);
     });
     expect(r.code).toBe(1);
     expect(r.err).toMatch(/node mag2 exited during the experiment \(SIGKILL\)/);

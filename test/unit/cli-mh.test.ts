@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -119,7 +119,9 @@ describe('built CLI: pmiplab mh', () => {
   let dir = '';
 
   beforeAll(() => {
-    execFileSync('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: ROOT, stdio: 'pipe' });
+    // build only when there is no build: a tsc run here would leave dist/ newer
+    // than the node bundles, and later tests would launch the unbundled nodes
+    if (!existsSync(cli)) execFileSync('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: ROOT, stdio: 'pipe' });
     dir = mkdtempSync(path.join(tmpdir(), 'pmiplab-climh-'));
   }, 120_000);
   afterAll(() => {
