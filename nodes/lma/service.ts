@@ -5,7 +5,7 @@ import type { Bus } from '../runtime/bus.js';
 import type { RoleEventName, RoleEvents } from '../runtime/events.js';
 import { MhTransport, type Inbound, type TransportCounters, type TransportOptions } from '../runtime/mh-transport.js';
 import type { MagProfile, MnProfile } from '../runtime/policy-store.js';
-import { HeartbeatMonitor } from '../mag/heartbeat.js';
+import { HeartbeatMonitor } from '../runtime/heartbeat.js';
 import { type Bce, BindingCache, keyOf } from './binding-cache.js';
 import type { LmaConfig } from './config.js';
 import { HnpPool } from './hnp-pool.js';

@@ -13,7 +13,7 @@ import { accessInterfaces, handoffIndicator, type AccessIface, type ServedMn } f
 import { BindingUpdateList } from './bul-list.js';
 import { type BulEntry, type Effect, entryJson, entryKey, type RaReason, SeqCounter } from './bul.js';
 import { parseMagOptions, timingsOf, type MagOptions } from './config.js';
-import { HeartbeatMonitor } from './heartbeat.js';
+import { HeartbeatMonitor } from '../runtime/heartbeat.js';
 import { macFromLinkLocal } from './neighbour.js';
 import { buildPbu, heartbeatRequest, heartbeatResponse, readPba, TimestampClock } from './messages.js';
 import { warmUp } from './warmup.js';

@@ -4,7 +4,7 @@ import { planView } from '../../../orchestrator/topology/plan.js';
 import { planTopology } from '../../../orchestrator/topology/planner.js';
 import { accessInterfaces, handoffIndicator } from '../../../nodes/mag/access.js';
 import { parseMagOptions, timingsOf } from '../../../nodes/mag/config.js';
-import { HeartbeatMonitor } from '../../../nodes/mag/heartbeat.js';
+import { HeartbeatMonitor } from '../../../nodes/runtime/heartbeat.js';
 import { buildPbu, readPba, TimestampClock } from '../../../nodes/mag/messages.js';
 import { requestedHnp } from '../../../nodes/mag/role.js';
 import { decodeMessage, encodeMessage } from '../../../nodes/protocol/index.js';

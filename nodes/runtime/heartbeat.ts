@@ -1,4 +1,4 @@
-// RFC 5847 heartbeat toward one peer (the MAG's LMA): a request every
+// RFC 5847 heartbeat toward one peer (a MAG's LMA, or an LMA's MAG): a request every
 // interval; a peer that leaves `missedAllowed` requests in a row unanswered is
 // failed, and up again at its next answer. Any heartbeat from the peer (its
 // own requests too) proves it alive. Timers are plain setInterval.
