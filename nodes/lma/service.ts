@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { DataPlane } from '../dataplane/index.js';
 import type { MessageOf } from '../protocol/index.js';
 import type { Bus } from '../runtime/bus.js';
-import type { RoleEventName, RoleEvents } from '../runtime/events.js';
+import { publishEvent, type RoleEventName, type RoleEvents } from '../runtime/events.js';
 import { MhTransport, type Inbound, type TransportCounters, type TransportOptions } from '../runtime/mh-transport.js';
 import type { MagProfile, MnProfile } from '../runtime/policy-store.js';
 import { HeartbeatMonitor } from '../runtime/heartbeat.js';
@@ -424,7 +424,7 @@ export class LmaService {
   }
 
   private emit<N extends RoleEventName>(type: N, data: RoleEvents[N]): void {
-    this.o.bus.emit(type, data).catch((err: unknown) => this.o.log.warn({ err: (err as Error).message, type }, 'event not sent'));
+    publishEvent(this.o.bus, this.o.log, type, data);
   }
 }
 

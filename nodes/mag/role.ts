@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import { openDataPlane, type DataPlane } from '../dataplane/index.js';
 import type { Message, MessageOf } from '../protocol/index.js';
 import type { BusCommand } from '../runtime/bus.js';
-import type { RoleEventName, RoleEvents } from '../runtime/events.js';
+import { publishEvent, type RoleEventName, type RoleEvents } from '../runtime/events.js';
 import { LinkMonitor, type LinkState } from '../runtime/link-monitor.js';
 import { MhTransport, transportOptionsFor, type Inbound } from '../runtime/mh-transport.js';
 import { NdpRouter } from '../runtime/ndp.js';
@@ -603,7 +603,7 @@ class MagRole implements Role {
   }
 
   private emit<K extends RoleEventName>(type: K, data: RoleEvents[K]): void {
-    this.ctx.bus.emit(type, data).catch((e: unknown) => this.log.warn({ type, err: (e as Error).message }, 'event not published'));
+    publishEvent(this.ctx.bus, this.log, type, data);
   }
 }
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { AddressesEvent } from '../runtime/events.js';
+import { publishEvent, type AddressesEvent } from '../runtime/events.js';
 import { LinkMonitor } from '../runtime/link-monitor.js';
 import type { Role, RoleContext } from '../runtime/role.js';
 import { TrafficEndpoints } from '../traffic/endpoints.js';
@@ -37,7 +37,7 @@ export function createRole(): Role {
     if (last.get(iface) === key) return;
     last.set(iface, key);
     ctx.log.info(ev, 'addresses');
-    ctx.bus.emit('addresses', ev).catch((err: unknown) => ctx?.log.warn({ err: (err as Error).message }, 'addresses event not sent'));
+    publishEvent(ctx.bus, ctx.log, 'addresses', ev);
   };
 
   return {

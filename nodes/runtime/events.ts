@@ -5,6 +5,9 @@
 // signaling timeline of a handover is read straight from the stream.
 // Payload fields are JSON: addresses as RFC 5952 text, prefixes as CIDR.
 
+import type { Logger } from 'pino';
+import type { Bus } from './bus.js';
+
 /** MAG: an MN came onto one of its access interfaces (L2 attach seen). */
 export interface MnAttachEvent {
   iface: string;
@@ -135,3 +138,11 @@ export interface RoleEvents {
   'traffic-stopped': TrafficEvent;
 }
 export type RoleEventName = keyof RoleEvents;
+
+/**
+ * Publish a role event without waiting: the event stream is for observers, so
+ * a failed XADD is logged, never allowed to hold up or fail the protocol.
+ */
+export function publishEvent<K extends RoleEventName>(bus: Pick<Bus, 'emit'>, log: Logger, type: K, data: RoleEvents[K]): void {
+  bus.emit(type, data).catch((err: unknown) => log.warn({ type, err: (err as Error).message }, 'event not published'));
+}
