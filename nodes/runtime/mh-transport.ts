@@ -86,6 +86,7 @@ export class MhTransport {
   private readonly pending = new Set<NodeJS.Timeout>();
   private beWindow = { start: 0, sent: 0 };
   private readonly bindBytes: Uint8Array | null;
+  private readonly peers = new Map<string, Uint8Array>();
   private closed = false;
 
   private constructor(
@@ -127,7 +128,7 @@ export class MhTransport {
     }
     // encodeMessage returns a view into a shared slab: copy before any delay
     let bytes: Uint8Array = Uint8Array.from(encodeMessage(msg));
-    if (this.opts.mode === 'udp' && this.bindBytes) bytes = withChecksum(bytes, this.bindBytes, addressBytes(dst));
+    if (this.opts.mode === 'udp' && this.bindBytes) bytes = withChecksum(bytes, this.bindBytes, this.peerBytes(dst));
     if (applies && imp.delayMs > 0) {
       this.counters.impairDelayed++;
       const timer = setTimeout(() => {
@@ -138,6 +139,17 @@ export class MhTransport {
       return;
     }
     this.transmit(bytes, dst, port);
+  }
+
+  /** A peer's address as octets, parsed once (a node has few peers; a flood of spoofed ones only refills the cache). */
+  private peerBytes(dst: string): Uint8Array {
+    let b = this.peers.get(dst);
+    if (!b) {
+      if (this.peers.size >= 1024) this.peers.clear();
+      b = addressBytes(dst);
+      this.peers.set(dst, b);
+    }
+    return b;
   }
 
   async close(): Promise<void> {
