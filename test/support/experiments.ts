@@ -1,8 +1,8 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { Metrics } from '../../orchestrator/report/schema.js';
+import { readEvents as readEventLines } from '../../orchestrator/report/inputs.js';
 import { composeExperiment } from '../../orchestrator/scenario/compose.js';
 
 // Helpers for the experiment-level integration tests: topology files written
@@ -25,15 +25,12 @@ export function writeTopology(yaml: string): string {
   return file;
 }
 
+/** The run's events as the report reads them (the same reader and schema); a malformed line fails the test. */
 export function readEvents(runDir: string): Ev[] {
-  return readFileSync(path.join(runDir, 'events.jsonl'), 'utf8')
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => JSON.parse(l) as Ev);
-}
-
-export function readMetrics(runDir: string): Metrics {
-  return JSON.parse(readFileSync(path.join(runDir, 'metrics.json'), 'utf8')) as Metrics;
+  const warnings: string[] = [];
+  const events = readEventLines(path.join(runDir, 'events.jsonl'), warnings);
+  if (warnings.length) throw new Error(`events.jsonl of ${runDir}: ${warnings.join('; ')}`);
+  return events as Ev[];
 }
 
 /** The domain of topologies/handover-basic.yaml with a scenario and settings of the test's own. */
