@@ -222,6 +222,13 @@ export async function launchNodes(
     );
   };
 
+  /** Resolves at the next change (a node ready or gone) or after ms, whichever comes first. */
+  const changeOrTimeout = async (ms: number) => {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([waitChange(), new Promise<void>((r) => (timer = setTimeout(r, ms)))]);
+    clearTimeout(timer);
+  };
+
   const waitReady = async (timeoutMs: number) => {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
@@ -232,9 +239,7 @@ export async function launchNodes(
       if (stopping) throw new PmipError(ErrorCodes.runtime, `nodes were stopped before all were ready (${ready.size} of ${total})`);
       const left = deadline - Date.now();
       if (left <= 0) break;
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([waitChange(), new Promise<void>((r) => (timer = setTimeout(r, left)))]);
-      clearTimeout(timer);
+      await changeOrTimeout(left);
     }
     const missing = plan.nodes.filter((n) => !ready.has(n.name)).map((n) => n.name);
     const shown = missing.slice(0, 5).map((n) => `${n}:\n${indent(tailFile(paths.nodeLog(n), 4))}`);
@@ -297,9 +302,7 @@ export async function launchNodes(
       if (next.exit) throw new PmipError(ErrorCodes.runtime, `node ${name} exited again while restarting:\n${indent(tailFile(paths.nodeLog(name), 6))}`);
       const left = deadline - Date.now();
       if (left <= 0) throw new PmipError(ErrorCodes.timeout, `node ${name} not ready ${timeoutMs} ms after its restart`, `see ${paths.nodeLog(name)}`);
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([waitChange(), new Promise<void>((r) => (timer = setTimeout(r, left)))]);
-      clearTimeout(timer);
+      await changeOrTimeout(left);
     }
   };
 
