@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-PACKAGES=(iproute2 redis-server tshark tcpdump iperf3 iputils-ping nftables graphviz procps python3 make g++)
+PACKAGES=(iproute2 redis-server tshark tcpdump iperf3 iputils-ping nftables graphviz procps python3 python3-scapy chromium make g++)
 
 missing=()
 for p in "${PACKAGES[@]}"; do
