@@ -306,7 +306,7 @@ export async function runLmaBench(): Promise<LmaBenchMode[]> {
     for (let i = 0; i < COUNT; i += 5000) {
       await Promise.all(
         Array.from({ length: Math.min(5000, COUNT - i) }, (_, j) =>
-          bus.call('SET', bus.key(`policy:mn:${mnId(i + j)}`), JSON.stringify({ mnId: mnId(i + j), lma: 'lma1', prefixes: [], mags: ['*'], interfaces: [] })),
+          bus.call('SET', bus.key(`policy:mn:${mnId(i + j)}`), JSON.stringify({ mnId: mnId(i + j), lma: 'lma1', mags: ['*'], interfaces: [] })),
         ),
       );
     }

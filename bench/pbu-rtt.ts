@@ -86,9 +86,8 @@ function benchProfile(n: number): MnProfile {
   return {
     mnId: `bench${n}@pmiplab.example`,
     lma: 'lma1',
-    prefixes: [],
     mags: ['*'],
-    interfaces: [{ iface: 'wlan0', llId: `02:be:0c:00:00:0${n}`, att: 4 }],
+    interfaces: [{ iface: 'wlan0', llId: `02:be:0c:00:00:0${n}`, att: 4, prefixes: [] }],
   };
 }
 

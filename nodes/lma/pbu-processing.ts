@@ -4,6 +4,7 @@ import { type Bce, type BindingCache, bceKey, keyOf } from './binding-cache.js';
 import type { LmaConfig } from './config.js';
 import type { HnpPool } from './hnp-pool.js';
 import { isAllZero, normalizePrefix, prefixOf, splitPrefix } from './prefix.js';
+import { allPrefixes, sessionPrefixes, type MnProfile } from '../runtime/policy-store.js';
 
 // RFC 5213 section 5.3 (PBU processing at the LMA) as a pure function: a
 // decoded PBU, its source, the policy of its MAG and MN and the clocks go in;
@@ -47,12 +48,8 @@ import { isAllZero, normalizePrefix, prefixOf, splitPrefix } from './prefix.js';
 export interface MagPolicy {
   name: string;
 }
-export interface MnPolicy {
-  mnId: string;
-  lma: string;
-  prefixes: string[];
-  mags: string[];
-}
+/** What the LMA reads of an MN's policy profile (nodes/runtime/policy-store.ts). */
+export type MnPolicy = Pick<MnProfile, 'mnId' | 'lma' | 'mags' | 'interfaces'>;
 
 export interface PbuInput {
   pbu: MessageOf<'pbu'>;
@@ -276,7 +273,8 @@ export function processPbu(cache: BindingCache, pool: HnpPool, cfg: LmaConfig, i
       target = holder;
     } else {
       for (const p of requested) {
-        const ok = mn.prefixes.length > 0 ? mn.prefixes.some((f) => normalizePrefix(f) === p) : pool.ownerOf(p) === mnId;
+        // a fixed prefix of any of the MN's interfaces, or one the pool gave this MN
+        const ok = allPrefixes(mn).some((f) => normalizePrefix(f) === p) || pool.ownerOf(p) === mnId;
         if (!ok) return r.refuse(S.NOT_AUTHORIZED_FOR_HOME_NETWORK_PREFIX, `HNP ${p} not authorised for ${mnId}`);
       }
       replaced = cache.get(key);
@@ -420,10 +418,11 @@ function create(c: Ctx, mn: MnPolicy, requested: string[], replaced: Bce | undef
   const changes = emptyChanges();
   let prefixes: string[];
   let allocate = false;
+  const fixed = sessionPrefixes(mn, c.llId);
   if (requested.length > 0) prefixes = requested;
-  else if (mn.prefixes.length > 0) {
+  else if (fixed.length > 0) {
     prefixes = [];
-    for (const f of mn.prefixes) {
+    for (const f of fixed) {
       const p = normalizePrefix(f);
       if (p === null) return c.r.refuse(S.NOT_AUTHORIZED_FOR_HOME_NETWORK_PREFIX, `profile prefix ${f} is not a prefix`);
       if (!prefixes.includes(p)) prefixes.push(p);

@@ -6,7 +6,7 @@ import { publishEvent, type RoleEventName, type RoleEvents } from '../runtime/ev
 import { LinkMonitor, type LinkState } from '../runtime/link-monitor.js';
 import { MhTransport, transportOptionsFor, type Inbound } from '../runtime/mh-transport.js';
 import { NdpRouter } from '../runtime/ndp.js';
-import { magAllowed, PolicyStore, type MnProfile } from '../runtime/policy-store.js';
+import { magAllowed, PolicyStore, sessionPrefixes, type MnProfile } from '../runtime/policy-store.js';
 import type { Role, RoleContext } from '../runtime/role.js';
 import { AccessKernel } from './access-kernel.js';
 import { accessInterfaces, handoffIndicator, type AccessIface, type ServedMn } from './access.js';
@@ -352,10 +352,10 @@ class MagRole implements Role {
     if (!existing || existing.state === 'deregistering' || existing.iface !== iface) {
       this.emit('mn-attach', { iface, mnId: profile.mnId, llId, trigger });
     }
-    this.bul.attach({ mnId: profile.mnId, llId, att, iface, requestedHnp: requestedHnp(profile, served), hi });
+    this.bul.attach({ mnId: profile.mnId, llId, att, iface, requestedHnp: requestedHnp(profile, llId, served), hi });
     // while the PBU is out: ready for the prefix the MN had (a handover keeps it)
     const now = this.bul.get(key);
-    const known = now?.hnp ?? this.lastHnp.get(key) ?? (requestedHnp(profile, served) !== '::/0' ? requestedHnp(profile, served) : undefined);
+    const known = now?.hnp ?? this.lastHnp.get(key) ?? (requestedHnp(profile, llId, served) !== '::/0' ? requestedHnp(profile, llId, served) : undefined);
     if (known && now && !now.routes) this.links?.prepare(key, iface, known, this.mnMac.get(key), true);
     const t1 = process.hrtime.bigint();
     this.log.debug(
@@ -612,8 +612,10 @@ class MagRole implements Role {
  * fixed prefix for this interface when it has one, else ::/0 (the LMA
  * allocates one from its pool).
  */
-export function requestedHnp(profile: MnProfile, served: ServedMn | undefined): string {
-  if (served?.hnp && profile.prefixes.includes(served.hnp)) return served.hnp;
-  if (profile.prefixes.length === 1 && profile.interfaces.length <= 1) return profile.prefixes[0] as string;
+/** The HNP a first registration of this interface asks for: its (or its shared) fixed prefix, else ::/0 (allocate). */
+export function requestedHnp(profile: MnProfile, llId: string, served: ServedMn | undefined): string {
+  const fixed = sessionPrefixes(profile, llId);
+  if (served?.hnp && fixed.includes(served.hnp)) return served.hnp;
+  if (fixed.length === 1) return fixed[0] as string;
   return '::/0';
 }

@@ -8,19 +8,65 @@ import type { Bus } from './bus.js';
 // Entries are JSON strings, validated on read: a bad entry is treated as
 // absent (and reported through onInvalid), never half-used.
 
+/**
+ * One interface of an MN (seed 001): its identifiers and what a mobility
+ * session of it is given. Prefixes are per interface, never per MN, so an MN
+ * with several interfaces gets each interface's prefixes on that interface's
+ * session only.
+ */
+export const MnInterfaceProfile = z
+  .object({
+    /** the MN's kernel name of the interface (reports and events) */
+    iface: z.string().min(1),
+    /** MN link-layer identifier, hex octets with ':' */
+    llId: z.string().min(1),
+    att: z.number().int().min(0).max(255),
+    /** fixed home network prefixes (CIDR) of this interface; [] = the LMA allocates from its pool */
+    prefixes: z.array(z.string()),
+    /** seed 001 section 3: this interface shares the prefixes of that interface (its `iface`) */
+    shareWith: z.string().min(1).optional(),
+    /** seed 001 appendix D: a dormant binding backing up the shareWith interface's session */
+    dormant: z.boolean().optional(),
+    /** preference among the MN's interfaces (seeds 002/003) */
+    priority: z.number().int().min(0).max(255).optional(),
+  })
+  .strict();
+export type MnInterfaceProfile = z.infer<typeof MnInterfaceProfile>;
+
 export const MnProfile = z
   .object({
     mnId: z.string().min(1),
     /** LMA node name serving this MN */
     lma: z.string().min(1),
-    /** fixed home network prefixes (CIDR); [] = the LMA allocates from its pool */
-    prefixes: z.array(z.string()),
     /** MAG node names allowed to register this MN; ['*'] = any MAG in the store */
     mags: z.array(z.string()).min(1),
-    interfaces: z.array(z.object({ iface: z.string(), llId: z.string(), att: z.number().int() }).strict()),
+    interfaces: z.array(MnInterfaceProfile),
   })
   .strict();
 export type MnProfile = z.infer<typeof MnProfile>;
+
+/** The interface of the profile an MN-LL-ID names (case-insensitive), if any. */
+export function interfaceByLlId(p: Pick<MnProfile, 'interfaces'>, llId: string): MnInterfaceProfile | undefined {
+  const want = llId.toLowerCase();
+  return p.interfaces.find((i) => i.llId.toLowerCase() === want);
+}
+
+/**
+ * The fixed prefixes a session of the interface with this MN-LL-ID gets: its
+ * own, or those of the interface it shares with; [] = allocate from the pool
+ * (also for an MN-LL-ID the profile does not list).
+ */
+export function sessionPrefixes(p: Pick<MnProfile, 'interfaces'>, llId: string): string[] {
+  const i = interfaceByLlId(p, llId);
+  if (!i) return [];
+  if (i.prefixes.length === 0 && i.shareWith !== undefined) return p.interfaces.find((x) => x.iface === i.shareWith)?.prefixes ?? [];
+  return i.prefixes;
+}
+
+/** Every fixed prefix of the MN, over all its interfaces (what a PBU may name: RFC 5213 5.4.1.1). */
+export function allPrefixes(p: Pick<MnProfile, 'interfaces'>): string[] {
+  return [...new Set(p.interfaces.flatMap((i) => i.prefixes))];
+}
 
 export const MagProfile = z
   .object({

@@ -16,6 +16,9 @@ interface MnIfaceOptions {
   att: number;
   llId: string;
   hnp?: string;
+  shareWith?: string;
+  dormant?: boolean;
+  priority?: number;
 }
 
 export function policyFromPlan(plan: Plan): PolicySeed {
@@ -42,9 +45,16 @@ export function policyFromPlan(plan: Plan): PolicySeed {
     mns.push({
       mnId: o.mnId,
       lma,
-      prefixes: ifaces.flatMap(([, i]) => (i.hnp ? [i.hnp] : [])),
       mags: ['*'],
-      interfaces: ifaces.map(([iface, i]) => ({ iface, llId: i.llId, att: i.att })),
+      interfaces: ifaces.map(([iface, i]) => ({
+        iface,
+        llId: i.llId,
+        att: i.att,
+        prefixes: i.hnp ? [i.hnp] : [],
+        ...(i.shareWith !== undefined ? { shareWith: i.shareWith } : {}),
+        ...(i.dormant !== undefined ? { dormant: i.dormant } : {}),
+        ...(i.priority !== undefined ? { priority: i.priority } : {}),
+      })),
     });
   }
   return { mags, mns };

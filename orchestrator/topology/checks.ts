@@ -111,6 +111,7 @@ export function checkTopology(file: TopologyFile): Issue[] {
             add([...ip, 'att'], `unknown access technology ${JSON.stringify(spec.att)}: use a name (802.11, 802.3, virtual, e-utran, ...) or a number 1-255`);
           }
           if (access.length > 0 && !used.has(ifname)) add(ip, 'interface is declared but no access link uses it');
+          checkSharing(node.interfaces, ifname, ip, add);
         }
         const id = node.mnId ?? defaultMnId(name);
         const other = mnIds.get(id);
@@ -143,6 +144,22 @@ export function checkTopology(file: TopologyFile): Issue[] {
   // References in the scenario only make sense once the topology holds together.
   if (issues.length === 0) issues.push(...expandScenario(file).issues);
   return issues;
+}
+
+type MnInterfaces = Extract<TopologyFile['topology']['nodes'][string], { kind: 'mn' }>['interfaces'];
+
+/** seed 001: a shared prefix names another interface with a fixed prefix; a dormant binding backs up a shared one. */
+function checkSharing(ifaces: MnInterfaces, ifname: string, ip: PathSeg[], add: (path: PathSeg[], message: string) => void): void {
+  const spec = ifaces[ifname]!;
+  if (spec.shareWith !== undefined) {
+    const other = ifaces[spec.shareWith];
+    if (spec.shareWith === ifname) add([...ip, 'shareWith'], 'an interface cannot share its own prefix');
+    else if (!other) add([...ip, 'shareWith'], `"${spec.shareWith}" is not an interface of this MN`);
+    else if (other.hnp === undefined) add([...ip, 'shareWith'], `interface "${spec.shareWith}" needs a fixed hnp to be shared`);
+    else if (other.shareWith !== undefined) add([...ip, 'shareWith'], `interface "${spec.shareWith}" shares another interface's prefix itself`);
+    if (spec.hnp !== undefined) add([...ip, 'hnp'], 'an interface that shares another interface\'s prefix has no hnp of its own');
+  }
+  if (spec.dormant === true && spec.shareWith === undefined) add([...ip, 'dormant'], 'a dormant binding backs up another interface: name it with shareWith');
 }
 
 export function ifaceNameProblem(name: string): string | undefined {

@@ -174,6 +174,8 @@ export function planTopology(file: TopologyFile, source: string, runId: string):
                   llId: spec.llId ?? planned?.mac,
                   ...(spec.priority !== undefined ? { priority: spec.priority } : {}),
                   ...(spec.hnp !== undefined ? { hnp: spec.hnp } : {}),
+                  ...(spec.shareWith !== undefined ? { shareWith: spec.shareWith } : {}),
+                  ...(spec.dormant !== undefined ? { dormant: spec.dormant } : {}),
                 },
               ];
             }),

@@ -71,6 +71,13 @@ export const MnInterface = z
       .regex(/^[0-9a-fA-F:]+\/64$/, 'hnp is an IPv6 /64 such as 2001:db8:a:1::/64')
       .optional()
       .describe('a fixed home network prefix for this interface (the policy store lists it); default: the LMA allocates one from pools.hnp'),
+    shareWith: IfaceName.optional().describe(
+      'seed 001 section 3: this interface shares the home network prefix of that interface of the same MN (which must have a fixed hnp); the LMA routes it to both',
+    ),
+    dormant: z
+      .boolean()
+      .optional()
+      .describe('seed 001 appendix D: register this interface as a dormant binding for the shareWith interface, activated by the LMA when that session goes'),
   })
   .strict();
 export type MnInterface = z.infer<typeof MnInterface>;

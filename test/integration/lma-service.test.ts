@@ -150,7 +150,7 @@ describe.skipIf(!root || !whichTool('redis-server'))('LMA service: Redis persist
     await orch.deleteRunKeys();
     await policy.putMag({ name: 'mag1', address: MAG, lma: 'lma1' });
     for (const n of [1, 2, 3]) {
-      await policy.putMn({ mnId: `mn${n}@x`, lma: 'lma1', prefixes: [], mags: ['*'], interfaces: [{ iface: 'wlan0', llId: `02:70:aa:00:00:0${n}`, att: 4 }] });
+      await policy.putMn({ mnId: `mn${n}@x`, lma: 'lma1', mags: ['*'], interfaces: [{ iface: 'wlan0', llId: `02:70:aa:00:00:0${n}`, att: 4, prefixes: [] }] });
     }
     execFileSync('ip', ['-n', NS, '-6', 'route', 'flush', 'table', 'main', 'dev', 'v0']);
   });

@@ -56,6 +56,12 @@ function pbu(s: PbuSpec): MessageOf<'pbu'> {
   };
 }
 
+/** A profile whose one interface (the PBUs' default MN-LL-ID) has these fixed prefixes. */
+function mnPolicy(o: Partial<MnPolicy> & { prefixes?: string[] }): MnPolicy {
+  const { prefixes = [], ...rest } = o;
+  return { mnId: NAI, lma: 'lma1', mags: ['*'], interfaces: [{ iface: 'wlan0', llId: '02:70:6c:00:03:ee', att: 4, prefixes }], ...rest };
+}
+
 /** One LMA's pure state, driven the way the role drives it. */
 class Lma {
   cache = new BindingCache();
@@ -65,7 +71,7 @@ class Lma {
   wallMs = WALL0;
   mn: MnPolicy | null;
 
-  constructor(opts: { cfg?: Partial<LmaConfig>; mn?: Partial<MnPolicy> | null; pool?: string } = {}) {
+  constructor(opts: { cfg?: Partial<LmaConfig>; mn?: (Partial<MnPolicy> & { prefixes?: string[] }) | null; pool?: string } = {}) {
     this.cfg = {
       name: 'lma1',
       timestamps: false,
@@ -76,7 +82,7 @@ class Lma {
       ...opts.cfg,
     };
     this.pool = new HnpPool(opts.pool ?? POOL);
-    this.mn = opts.mn === null ? null : { mnId: NAI, lma: 'lma1', prefixes: [], mags: ['*'], ...opts.mn };
+    this.mn = opts.mn === null ? null : mnPolicy(opts.mn ?? {});
   }
 
   send(src: string, spec: PbuSpec): PbuOutcome {
@@ -226,9 +232,10 @@ describe('LMA PBU processing: refusals change nothing', () => {
   it("155 for a prefix bound to another MN's session", () => {
     const lma = new Lma({ mn: { prefixes: ['2001:db8:a:1::/64'] } });
     expect(lma.send(MAG1, { seq: 1 }).status).toBe(S.accepted);
-    lma.mn = { mnId: 'mn2@x', lma: 'lma1', prefixes: ['2001:db8:a:1::/64'], mags: ['*'] };
+    lma.mn = mnPolicy({ mnId: 'mn2@x', prefixes: ['2001:db8:a:1::/64'] });
     expectRefused(lma.send(MAG2, { seq: 1, mnId: 'mn2@x', hnps: ['2001:db8:a:1::/64'] }), S.NOT_AUTHORIZED_FOR_HOME_NETWORK_PREFIX, lma, 1);
-    expectRefused(lma.send(MAG2, { seq: 1, mnId: 'mn2@x', llId: 'aa' }), S.NOT_AUTHORIZED_FOR_HOME_NETWORK_PREFIX, lma, 1);
+    // all-zero HNP: the interface's fixed prefix is another MN's binding
+    expectRefused(lma.send(MAG2, { seq: 1, mnId: 'mn2@x' }), S.NOT_AUTHORIZED_FOR_HOME_NETWORK_PREFIX, lma, 1);
   });
 
   it('159 when the PBU prefixes are not the set the binding holds', () => {

@@ -104,14 +104,21 @@ describe('access interfaces from the plan', () => {
     expect(handoffIndicator(m1 && { ...m1, shared: false }, true)).toBe(4);
   });
 
-  it('asks for the fixed prefix of the profile, else ::/0', () => {
-    const base = { mnId: 'a', lma: 'lma1', mags: ['*'], interfaces: [{ iface: 'wlan0', llId: '02:00:00:00:00:01', att: 4 }] };
-    expect(requestedHnp({ ...base, prefixes: [] }, undefined)).toBe('::/0');
-    expect(requestedHnp({ ...base, prefixes: ['2001:db8:a:9::/64'] }, undefined)).toBe('2001:db8:a:9::/64');
-    const two = { ...base, interfaces: [...base.interfaces, { iface: 'eth0', llId: '02:00:00:00:00:02', att: 3 }] };
-    expect(requestedHnp({ ...two, prefixes: ['2001:db8:a:9::/64'] }, undefined)).toBe('::/0');
-    const served = { mnNode: 'n', mnId: 'a', mnIface: 'eth0', mac: '', llId: '', att: 3, hnp: '2001:db8:a:9::/64' };
-    expect(requestedHnp({ ...two, prefixes: ['2001:db8:a:8::/64', '2001:db8:a:9::/64'] }, served)).toBe('2001:db8:a:9::/64');
+  it("asks for the interface's own (or shared) fixed prefix, else ::/0", () => {
+    const W = '02:00:00:00:00:01';
+    const E = '02:00:00:00:00:02';
+    const wlan = (prefixes: string[]) => ({ iface: 'wlan0', llId: W, att: 4, prefixes });
+    const base = { mnId: 'a', lma: 'lma1', mags: ['*'] };
+    expect(requestedHnp({ ...base, interfaces: [wlan([])] }, W, undefined)).toBe('::/0');
+    expect(requestedHnp({ ...base, interfaces: [wlan(['2001:db8:a:9::/64'])] }, W.toUpperCase(), undefined)).toBe('2001:db8:a:9::/64');
+    // a prefix of one interface is never asked for on another
+    const two = { ...base, interfaces: [wlan(['2001:db8:a:9::/64']), { iface: 'eth0', llId: E, att: 3, prefixes: [] }] };
+    expect(requestedHnp(two, E, undefined)).toBe('::/0');
+    expect(requestedHnp(two, '02:00:00:00:00:99', undefined)).toBe('::/0');
+    const shared = { ...base, interfaces: [wlan(['2001:db8:a:9::/64']), { iface: 'eth0', llId: E, att: 3, prefixes: [], shareWith: 'wlan0' }] };
+    expect(requestedHnp(shared, E, undefined)).toBe('2001:db8:a:9::/64');
+    const served = { mnNode: 'n', mnId: 'a', mnIface: 'wlan0', mac: '', llId: '', att: 4, hnp: '2001:db8:a:9::/64' };
+    expect(requestedHnp({ ...base, interfaces: [wlan(['2001:db8:a:8::/64', '2001:db8:a:9::/64'])] }, W, served)).toBe('2001:db8:a:9::/64');
   });
 });
 
