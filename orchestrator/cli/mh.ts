@@ -156,9 +156,21 @@ export function encodeJson(text: string, rawFlags: EncodeFlags = {}): string {
   return Buffer.from(mh).toString('hex');
 }
 
-function readText(file: string): string {
+/**
+ * All of a stream as UTF-8 text. Standard input is read as a stream, not with
+ * readFileSync(0): when stdin is a pipe left non-blocking (O_NONBLOCK, as a
+ * Node writer on the other end leaves it) and the writer has not written yet,
+ * a synchronous read fails with EAGAIN instead of waiting.
+ */
+export async function readStream(input: NodeJS.ReadableStream): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of input) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+async function readText(file: string): Promise<string> {
   try {
-    return file === '-' ? readFileSync(0, 'utf8') : readFileSync(file, 'utf8');
+    return file === '-' ? await readStream(process.stdin) : readFileSync(file, 'utf8');
   } catch (e) {
     throw badInput(`cannot read ${file === '-' ? 'stdin' : file}: ${(e as Error).message}`);
   }
@@ -214,8 +226,8 @@ export function mhCommand(): Command {
     .option('--src <addr>', 'IPv6 source address for the checksum')
     .option('--dst <addr>', 'IPv6 destination address for the checksum')
     .addHelpText('after', HELP_EXAMPLES)
-    .action((file: string, o: EncodeFlags) => {
-      process.stdout.write(`${encodeJson(readText(file), o)}\n`);
+    .action(async (file: string, o: EncodeFlags) => {
+      process.stdout.write(`${encodeJson(await readText(file), o)}\n`);
     });
   return mh;
 }

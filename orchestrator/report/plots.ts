@@ -237,7 +237,36 @@ export function gapSpec(metrics: Metrics): TopLevelSpec | null {
   } as TopLevelSpec;
 }
 
-/** Signaling steps of each handover on one time axis (ms after the L2 event). */
+/**
+ * The timeline's x axis: linear over the bulk of the steps, with far-out late
+ * steps (above Tukey's outer fence, Q3 + 3 IQR, the IQR taken as at least
+ * 1 ms) left out of the domain when they would leave the bulk less than a
+ * third of it. One MN address at 440 ms must not squash
+ * every other handover's 0-10 ms into the first twentieth of the axis. A log
+ * scale would keep them all but cannot show the steps at 0 ms or before the
+ * L2 event and bends the few-ms differences a reader compares; a broken axis
+ * needs two views with shared rows. So the outliers are drawn apart, past the
+ * axis's end, each with its time written out.
+ */
+export function timelineAxis(values: number[]): { lo: number; hi: number; cut: number | null } {
+  const v = [...values].sort((a, b) => a - b);
+  const lo = Math.min(0, v[0] ?? 0);
+  const top = v[v.length - 1] ?? 0;
+  if (v.length < 4) return { lo, hi: top, cut: null };
+  const q = (p: number) => {
+    const i = (v.length - 1) * p;
+    const f = Math.floor(i);
+    return (v[f] as number) + ((v[Math.ceil(i)] as number) - (v[f] as number)) * (i - f);
+  };
+  const q3 = q(0.75);
+  const fence = q3 + 3 * Math.max(q(0.75) - q(0.25), 1);
+  const hi = v.filter((x) => x <= fence).at(-1) ?? fence;
+  // an outlier that leaves the bulk a third of the axis or more squashes nothing: keep one plain axis
+  if (top <= fence || top - lo <= 3 * (hi - lo)) return { lo, hi: top, cut: null };
+  return { lo, hi, cut: fence };
+}
+
+/** Signaling steps of each handover on one time axis (ms after the L2 event); far-late steps marked apart. */
 export function timelineSpec(metrics: Metrics): TopLevelSpec | null {
   const rows: Array<{ ho: string; step: string; ms: number }> = [];
   const order: string[] = [];
@@ -253,26 +282,58 @@ export function timelineSpec(metrics: Metrics): TopLevelSpec | null {
   const hoOrder = metrics.handovers.map((h) => `#${h.index} ${h.from}→${h.to}`);
   for (const [, l] of STEP_LABELS) if (rows.some((r) => r.step === l)) order.push(l);
   for (const r of rows) if (!order.includes(r.step)) order.push(r.step);
+  const WIDTH = 700;
+  const axis = timelineAxis(rows.map((r) => r.ms));
+  const late = axis.cut === null ? [] : rows.filter((r) => r.ms > axis.cut!);
+  const bulk = axis.cut === null ? rows : rows.filter((r) => r.ms <= axis.cut!);
+  const y = { field: 'ho', type: 'ordinal', title: null, sort: hoOrder } as const;
+  const LATE_COLUMN = 80; // px past the axis for the outliers and their times; the legend moves right by as much
+  const color = {
+    field: 'step',
+    type: 'nominal',
+    sort: order,
+    scale: { scheme: 'tableau20', domain: order },
+    title: 'step',
+    legend: { labelLimit: 300, offset: late.length ? LATE_COLUMN : 18 },
+  } as const;
+  const shape = { field: 'step', type: 'nominal', sort: order, scale: { domain: order }, title: 'step' } as const;
+  const lateLayers = late.length
+    ? [
+        // apart from the axis: a fixed pixel column past its end, with the time as text
+        { data: { values: late }, mark: { type: 'rule', color: '#ccc', strokeDash: [2, 2] }, encoding: { y, x: { value: WIDTH }, x2: { value: WIDTH + 14 } } },
+        { data: { values: late }, mark: { type: 'point', filled: true, size: 60, opacity: 0.9 }, encoding: { y, x: { value: WIDTH + 18 }, color, shape } },
+        { data: { values: [{ label: 'later' }] }, mark: { type: 'text', align: 'left', baseline: 'bottom', fontSize: 10, color: '#666' }, encoding: { x: { value: WIDTH + 10 }, y: { value: -2 }, text: { field: 'label' } } },
+        {
+          data: { values: late },
+          transform: [{ calculate: "format(datum.ms, '.0f') + ' ms'", as: 'label' }],
+          mark: { type: 'text', align: 'left', dx: 8, fontSize: 10 },
+          encoding: { y, x: { value: WIDTH + 18 }, text: { field: 'label', type: 'nominal' } },
+        },
+      ]
+    : [];
+  const note = late.length ? `; ${late.length} step(s) after ${axis.cut!.toFixed(1)} ms (far outliers) shown apart on the right with their time` : '';
   return {
     ...base,
-    title: { text: 'signaling timeline', subtitle: 'first occurrence of each step after the L2 event (ms); one row per handover' },
-    data: { values: rows },
-    width: 700,
+    title: { text: 'signaling timeline', subtitle: `first occurrence of each step after the L2 event (ms); one row per handover${note}` },
+    width: WIDTH,
     height: { step: 22 },
     layer: [
       {
+        data: { values: bulk },
         mark: { type: 'rule', color: '#ccc' },
         encoding: { y: { field: 'ho', type: 'ordinal', sort: hoOrder }, x: { aggregate: 'min', field: 'ms' }, x2: { aggregate: 'max', field: 'ms' } },
       },
       {
+        data: { values: bulk },
         mark: { type: 'point', filled: true, size: 60, opacity: 0.9 },
         encoding: {
-          x: { field: 'ms', type: 'quantitative', title: 'ms after the L2 event' },
-          y: { field: 'ho', type: 'ordinal', title: null, sort: hoOrder },
-          color: { field: 'step', type: 'nominal', sort: order, scale: { scheme: 'tableau20' }, title: 'step', legend: { labelLimit: 300 } },
-          shape: { field: 'step', type: 'nominal', sort: order, title: 'step' },
+          x: { field: 'ms', type: 'quantitative', title: 'ms after the L2 event', scale: { domain: [axis.lo, axis.hi], nice: true, zero: false } },
+          y,
+          color,
+          shape,
         },
       },
+      ...lateLayers,
     ],
   } as TopLevelSpec;
 }

@@ -146,6 +146,20 @@ describe('built CLI: pmiplab mh', () => {
     });
   });
 
+  // A writer slower than the CLI's start-up: stdin is then an empty pipe when
+  // the CLI reads it, and a synchronous read of fd 0 failed with EAGAIN.
+  it('encode - waits for a slow writer (sleep, then cat) and for a piped decode', () => {
+    const v = VECTORS.vectors[0]!;
+    const f = path.join(dir, 'slow.json');
+    writeFileSync(f, JSON.stringify(v.message));
+    const node = JSON.stringify(process.execPath);
+    const slow = spawnSync('sh', ['-c', `(sleep 1; cat ${JSON.stringify(f)}) | ${node} ${JSON.stringify(cli)} mh encode -`], { encoding: 'utf8' });
+    expect(slow.stderr).toBe('');
+    expect(slow).toMatchObject({ status: 0, stdout: `${v.hex}\n` });
+    const piped = spawnSync('sh', ['-c', `${node} ${JSON.stringify(cli)} mh decode ${v.hex} | ${node} ${JSON.stringify(cli)} mh encode -`], { encoding: 'utf8' });
+    expect(piped).toMatchObject({ status: 0, stdout: `${v.hex}\n`, stderr: '' });
+  });
+
   it('bad input exits 2 with the error on stderr', () => {
     const r = run(['decode', '3b010d000000000200']);
     expect(r.status).toBe(2);
