@@ -162,7 +162,7 @@ const tsEqual = (a: { seconds: number; fraction: number }, b: { seconds: number;
 const sameSet = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((x) => b.includes(x));
 
 export function bindingEvent(b: Bce): BindingEvent {
-  return { mnId: b.mnId, att: b.att, llId: b.llId, hnp: b.hnps[0] ?? '', pCoA: b.pCoA, lifetime: b.lifetimeS };
+  return { mnId: b.mnId, att: b.att, llId: b.llId, hnp: b.hnps[0] ?? '', hnps: [...b.hnps], pCoA: b.pCoA, lifetime: b.lifetimeS, state: b.state };
 }
 
 const emptyChanges = (): CacheChanges => ({ put: [], del: [], owners: [] });

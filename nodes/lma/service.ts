@@ -10,7 +10,7 @@ import { type Bce, BindingCache, keyOf } from './binding-cache.js';
 import type { LmaConfig } from './config.js';
 import { HnpPool } from './hnp-pool.js';
 import { BindingStore } from './persistence.js';
-import { type CacheChanges, type DataPlaneAction, expire, type LmaBindingEvent, processPbu } from './pbu-processing.js';
+import { type CacheChanges, type DataPlaneAction, expire, llIdText, type LmaBindingEvent, processPbu } from './pbu-processing.js';
 
 // The LMA at work: Mobility Header sockets in, the pure state machine
 // (pbu-processing.ts) deciding, then the effects in this order per PBU:
@@ -264,11 +264,14 @@ export class LmaService {
     this.counters.pbuReceived++;
     let mnId: string | undefined;
     let hi = 0;
+    let llIdHex: string | undefined;
     for (const o of pbu.options) {
       if (o.kind === 'mnId') mnId ??= o.nai;
       else if (o.kind === 'handoffIndicator') hi = o.value;
+      else if (o.kind === 'mnLinkLayerId' || o.kind === 'mnLinkLayerIdExt') llIdHex ??= o.identifier;
     }
-    this.emit('pbu-received', { mag: m.src, mnId: mnId ?? '', seq: pbu.sequence, hi, lifetime: pbu.lifetime * 4 });
+    const llId = llIdHex === undefined ? '' : llIdText(llIdHex);
+    this.emit('pbu-received', { mag: m.src, mnId: mnId ?? '', llId, seq: pbu.sequence, hi, lifetime: pbu.lifetime * 4 });
     // the MAG first (cached: no round trip): a source that is no MAG costs no MN lookup
     const mag = await this.magPolicy(m.src);
     const mn = mag && mnId !== undefined ? await this.mnPolicy(mnId) : null;
@@ -304,7 +307,7 @@ export class LmaService {
     this.emitBindingEvents(out.events);
     this.counters.pbaSent++;
     this.counters.byStatus[out.status] = (this.counters.byStatus[out.status] ?? 0) + 1;
-    this.emit('pba-sent', { mag: m.src, mnId: mnId ?? '', seq: out.pba.sequence, status: out.status, lifetime: out.pba.lifetime * 4 });
+    this.emit('pba-sent', { mag: m.src, mnId: mnId ?? '', llId, seq: out.pba.sequence, status: out.status, lifetime: out.pba.lifetime * 4 });
     // where the time went, from the datagram's arrival (us): policy lookup, Redis write, kernel route, PBA out
     const us = (t: bigint) => Math.round(Number(t - m.rxNs) / 100) / 10;
     const logged = {
@@ -361,7 +364,7 @@ export class LmaService {
           try {
             if (a.op === 'bind') {
               await dp.lmaBind(a.hnp, a.pCoA, this.devOf.get(a.pCoA));
-              this.emit('routes-programmed', { mnId: a.mnId, hnp: a.hnp, peer: a.pCoA });
+              this.emit('routes-programmed', { mnId: a.mnId, llId: this.cache.byPrefix(a.hnp)?.llId ?? '', hnp: a.hnp, peer: a.pCoA });
             } else await dp.lmaUnbind(a.hnp);
           } catch (err) {
             this.counters.kernelFailures++;

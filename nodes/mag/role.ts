@@ -280,7 +280,7 @@ class MagRole implements Role {
       this.cancelRetry(key);
       if (!e) continue;
       if (!e.routes) this.links?.drop(key);
-      this.emit('mn-detach', { iface, mnId: e.mnId, trigger: 'carrier' });
+      this.emit('mn-detach', { iface, mnId: e.mnId, llId: e.llId, trigger: 'carrier' });
       this.bul.detach(key);
     }
   }
@@ -330,7 +330,7 @@ class MagRole implements Role {
     const refuse = (reason: string) => {
       this.counters.attachRefused++;
       this.log.warn({ iface, llId, mnId, trigger, reason }, 'MN not registered');
-      this.emit('registration-failed', { mnId, reason });
+      this.emit('registration-failed', { mnId, llId, iface, reason });
     };
     if (!profile) return refuse('MN not in the policy store');
     if (!magAllowed(profile, this.ctx.node.name)) return refuse(`MAG ${this.ctx.node.name} is not allowed to register this MN`);
@@ -400,7 +400,7 @@ class MagRole implements Role {
             if (this.links?.preparedFor(key, iface, hnp)) this.links.settle(key); // the route is the binding's now
             else this.links?.prepare(key, iface, hnp, this.mnMac.get(key), false);
             await this.kernel(() => (this.dp as DataPlane).magAttach(hnp, iface, this.opts.lmaAddress), 'magAttach', hnp);
-            this.emit('routes-programmed', { mnId: entry.mnId, hnp, peer: this.opts.lmaAddress });
+            this.emit('routes-programmed', { mnId: entry.mnId, llId: entry.llId, iface, hnp, peer: this.opts.lmaAddress });
             const tEnd = process.hrtime.bigint();
             this.log.debug({ hnp, iface, queuedUs: Number(tStart - tDecided) / 1e3, kernelUs: Number(tEnd - tStart) / 1e3 }, 'routes programmed');
           });
@@ -422,7 +422,7 @@ class MagRole implements Role {
         case 'pba': {
           if (eff.status < 128) this.counters.pbaOk++;
           else this.counters.pbaFailed++;
-          const ev: RoleEvents['pba-received'] = { mnId: entry.mnId, seq: eff.seq, status: eff.status, lifetime: eff.lifetimeS, rttUs: eff.rttUs };
+          const ev: RoleEvents['pba-received'] = { mnId: entry.mnId, llId: entry.llId, iface: entry.iface, seq: eff.seq, status: eff.status, lifetime: eff.lifetimeS, rttUs: eff.rttUs };
           if (eff.hnp !== undefined) ev.hnp = eff.hnp;
           this.emit('pba-received', ev);
           break;
@@ -430,7 +430,8 @@ class MagRole implements Role {
         case 'failed': {
           this.counters.registrationsFailed++;
           this.log.warn({ mnId: entry.mnId, reason: eff.reason, status: eff.status }, 'registration failed');
-          this.emit('registration-failed', eff.status === undefined ? { mnId: entry.mnId, reason: eff.reason } : { mnId: entry.mnId, reason: eff.reason, status: eff.status });
+          const who = { mnId: entry.mnId, llId: entry.llId, iface: entry.iface };
+          this.emit('registration-failed', eff.status === undefined ? { ...who, reason: eff.reason } : { ...who, reason: eff.reason, status: eff.status });
           // no PBA at all (LMA away): try again later while the MN stays; a refusal waits for its next RS
           if (eff.status === undefined) this.scheduleRetry(entry);
           break;
@@ -466,7 +467,7 @@ class MagRole implements Role {
     this.transport?.send(msg, this.opts.lmaAddress);
     this.counters.pbuSent++;
     if (s.attempt > 1) this.counters.pbuRetransmitted++;
-    this.emit('pbu-sent', { mnId: entry.mnId, seq: s.seq, lifetime: s.lifetimeS, hi: s.hi, attempt: s.attempt, lma: this.opts.lmaAddress });
+    this.emit('pbu-sent', { mnId: entry.mnId, llId: entry.llId, iface: entry.iface, seq: s.seq, lifetime: s.lifetimeS, hi: s.hi, attempt: s.attempt, lma: this.opts.lmaAddress });
   }
 
   private async kernel(fn: () => Promise<unknown>, what: string, hnp: string): Promise<void> {
@@ -503,7 +504,7 @@ class MagRole implements Role {
         await this.ndp.sendRa(iface, [{ hnp, validLifetime: left, preferredLifetime: left }], dst);
       }
       this.counters.raSent++;
-      this.emit('ra-sent', { iface, mnId: entry.mnId, hnp, reason: reason === 'rs' ? 'rs' : reason });
+      this.emit('ra-sent', { iface, mnId: entry.mnId, llId: entry.llId, hnp, reason: reason === 'rs' ? 'rs' : reason });
     } catch (e) {
       this.counters.raFailed++;
       this.log.warn({ iface, hnp, reason, err: (e as Error).message }, 'RA not sent');

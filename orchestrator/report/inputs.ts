@@ -1,6 +1,7 @@
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { checkEvent } from '../../nodes/runtime/events.js';
 import { asSamples, decodeSamples, type ReceiverSamples, type SenderSamples } from '../../nodes/traffic/samples.js';
 import { readPlanFile, type Plan } from '../topology/plan.js';
 
@@ -73,6 +74,7 @@ export function readEvents(file: string, warnings: string[]): EventLine[] {
   }
   const out: EventLine[] = [];
   let bad = 0;
+  const offContract: string[] = [];
   const lines = readFileSync(file, 'utf8').split('\n');
   for (const line of lines) {
     if (!line.trim()) continue;
@@ -84,10 +86,17 @@ export function readEvents(file: string, warnings: string[]): EventLine[] {
       continue;
     }
     const r = EventLine.safeParse(raw);
-    if (r.success) out.push(r.data);
-    else bad++;
+    if (!r.success) {
+      bad++;
+      continue;
+    }
+    out.push(r.data);
+    // kept (the report reads what it can), but counted: the emitter broke the event contract
+    const c = checkEvent(r.data.type, r.data.data);
+    if (!c.ok) offContract.push(c.issue);
   }
   if (bad) warnings.push(`events.jsonl: ${bad} malformed line(s) skipped`);
+  if (offContract.length) warnings.push(`events.jsonl: ${offContract.length} event(s) not in the event contract, e.g. ${offContract[0]}`);
   return out;
 }
 

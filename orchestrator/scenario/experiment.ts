@@ -38,6 +38,8 @@ export interface RunMeta {
   flows: PlayResult['flows'];
   lateSteps: PlayResult['lateSteps'];
   nodeStats: Record<string, unknown>;
+  /** events recorded, and those not matching the event contract (nodes/runtime/events.ts) */
+  events: { count: number; invalid: number; issues: string[] };
 }
 
 export interface ExperimentResult {
@@ -120,8 +122,11 @@ export async function runExperiment(file: string, opts: ExperimentOptions): Prom
       flows: played.flows,
       lateSteps: played.lateSteps,
       nodeStats,
+      events: { count: 0, invalid: 0, issues: [] },
     };
     await recorder.close();
+    meta.events = { count: recorder.count, invalid: recorder.invalid, issues: recorder.issues };
+    if (recorder.invalid) progress.info(`  ! ${recorder.invalid} event(s) not in the event contract, e.g. ${recorder.issues[0]}`);
     recorder = null;
     writeFileSync(path.join(lab.paths.dir, 'run.json'), `${JSON.stringify(meta, null, 2)}\n`);
     return { lab, meta, dir: lab.paths.dir };

@@ -1,10 +1,13 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
 import type { Bus, BusEvent, EventStream } from '../../nodes/runtime/bus.js';
+import { checkEvent } from '../../nodes/runtime/events.js';
 
 // Every event of a run, in stream order, into runs/<id>/events.jsonl (one
 // JSON object per line: streamId, node, type, tNs, data, replyTo): the report
 // reads the signaling timeline from it. The recorder also keeps what the
-// runner asks about while playing (the MNs' current addresses).
+// runner asks about while playing (the MNs' current addresses). Each event
+// is checked against the event contract (nodes/runtime/events.ts): one that
+// does not match is still recorded, and counted with its reason.
 
 export class EventRecorder {
   private readonly out: WriteStream;
@@ -14,6 +17,10 @@ export class EventRecorder {
   /** node -> iface -> global addresses, from `addresses` events */
   readonly addresses = new Map<string, Map<string, string[]>>();
   count = 0;
+  /** events whose name or payload is not in the event contract */
+  invalid = 0;
+  /** the first few reasons, for run.json */
+  readonly issues: string[] = [];
 
   constructor(bus: Bus, file: string) {
     // a run id used again starts a new event log (the old run's events would skew its report)
@@ -61,7 +68,11 @@ export class EventRecorder {
   private take(ev: BusEvent): void {
     this.count++;
     this.out.write(`${JSON.stringify(ev)}\n`);
-    if (ev.type === 'addresses' && isAddresses(ev.data)) {
+    const c = checkEvent(ev.type, ev.data);
+    if (!c.ok) {
+      this.invalid++;
+      if (this.issues.length < 10) this.issues.push(`${ev.node}: ${c.issue}`);
+    } else if (ev.type === 'addresses' && isAddresses(ev.data)) {
       const m = this.addresses.get(ev.node) ?? new Map<string, string[]>();
       m.set(ev.data.iface, ev.data.addresses);
       this.addresses.set(ev.node, m);

@@ -77,7 +77,7 @@ describe.skipIf(!root)('MAG on handover-basic with real LMA, MN and CN', () => {
     expect(pba.status).toBe(0);
     expect(pba.hnp).toMatch(/^2001:db8:a:[0-9a-f]+::\/64$/);
     hnp = pba.hnp;
-    expect(data(of('mag1', 'routes-programmed')[0])).toEqual({ mnId: 'mn1@pmiplab.example', hnp, peer: '2001:db8:b:1::2' });
+    expect(data(of('mag1', 'routes-programmed')[0])).toEqual({ mnId: 'mn1@pmiplab.example', llId: data<{ llId: string }>(attach).llId, iface: 'acc0', hnp, peer: '2001:db8:b:1::2' });
     // order on the shared clock: attach, PBU, PBA, routes, RA
     const t = (node: string, type: string) => BigInt(of(node, type)[0]?.tNs ?? '0');
     const order = ['mn-attach', 'pbu-sent', 'pba-received', 'routes-programmed', 'ra-sent'].map((x) => t('mag1', x));

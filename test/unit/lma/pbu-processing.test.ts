@@ -138,7 +138,7 @@ describe('LMA PBU processing: new attachment', () => {
     expect(out.events).toEqual([
       {
         type: 'binding-created',
-        data: { mnId: NAI, att: 4, llId: '02:70:6c:00:03:ee', hnp: '2001:db8:a:ffff::/64', pCoA: MAG1, lifetime: 400 },
+        data: { mnId: NAI, att: 4, llId: '02:70:6c:00:03:ee', hnp: '2001:db8:a:ffff::/64', hnps: ['2001:db8:a:ffff::/64'], pCoA: MAG1, lifetime: 400, state: 'active' },
       },
     ]);
     const b = lma.only;

@@ -66,17 +66,17 @@ export function makeSyntheticRun(dir: string, opts: { rate?: number; seconds?: n
   moves.forEach((m, i) => {
     const from = i % 2 ? 'mag2' : 'mag1';
     const to = i % 2 ? 'mag1' : 'mag2';
-    ev('mag2', 'pbu-sent', m - 500, { mnId, seq: 1, lifetime: 3600, hi: 1, attempt: 1, lma: '2001:db8:b::1' }); // an older registration
-    ev(from, 'mn-detach', m + 0.5, { iface: 'acc0', mnId, trigger: 'carrier' });
+    ev('mag2', 'pbu-sent', m - 500, { mnId, llId: '02:00', seq: 1, lifetime: 3600, hi: 1, attempt: 1, lma: '2001:db8:b::1' }); // an older registration
+    ev(from, 'mn-detach', m + 0.5, { iface: 'acc0', mnId, llId: '02:00', trigger: 'carrier' });
     ev(to, 'mn-attach', m + offsets.mnAttach, { iface: 'acc0', mnId, llId: '02:00', trigger: 'carrier' });
-    ev(to, 'pbu-sent', m + 0.3, { mnId: 'someone-else@pmiplab.example', seq: 9, lifetime: 3600, hi: 1, attempt: 1, lma: '2001:db8:b::1' }); // another MN
+    ev(to, 'pbu-sent', m + 0.3, { mnId: 'someone-else@pmiplab.example', llId: '02:01', seq: 9, lifetime: 3600, hi: 1, attempt: 1, lma: '2001:db8:b::1' }); // another MN
     ev(to, 'rs-received', m + offsets.rs, { iface: 'acc0', src: 'fe80::2' });
-    ev(to, 'pbu-sent', m + offsets.pbuSent, { mnId, seq: i + 2, lifetime: 3600, hi: 3, attempt: 1, lma: '2001:db8:b::1' });
-    ev('lma1', 'pbu-received', m + offsets.pbuReceived, { mag: '2001:db8:b:2::2', mnId, seq: i + 2, hi: 3, lifetime: 3600 });
-    ev('lma1', 'pba-sent', m + offsets.pbaSent, { mag: '2001:db8:b:2::2', mnId, seq: i + 2, status: 0, lifetime: 3600 });
-    ev(to, 'pba-received', m + offsets.pbaReceived, { mnId, seq: i + 2, status: 0, lifetime: 3600, hnp: '2001:db8:1::/64', rttUs: 700 });
-    ev(to, 'routes-programmed', m + offsets.routesProgrammed, { mnId, hnp: '2001:db8:1::/64', peer: '2001:db8:b::1' });
-    ev(to, 'ra-sent', m + offsets.raSent, { iface: 'acc0', mnId, hnp: '2001:db8:1::/64', reason: 'attach' });
+    ev(to, 'pbu-sent', m + offsets.pbuSent, { mnId, llId: '02:00', seq: i + 2, lifetime: 3600, hi: 3, attempt: 1, lma: '2001:db8:b::1' });
+    ev('lma1', 'pbu-received', m + offsets.pbuReceived, { mag: '2001:db8:b:2::2', mnId, llId: '02:00', seq: i + 2, hi: 3, lifetime: 3600 });
+    ev('lma1', 'pba-sent', m + offsets.pbaSent, { mag: '2001:db8:b:2::2', mnId, llId: '02:00', seq: i + 2, status: 0, lifetime: 3600 });
+    ev(to, 'pba-received', m + offsets.pbaReceived, { mnId, llId: '02:00', seq: i + 2, status: 0, lifetime: 3600, hnp: '2001:db8:1::/64', rttUs: 700 });
+    ev(to, 'routes-programmed', m + offsets.routesProgrammed, { mnId, llId: '02:00', hnp: '2001:db8:1::/64', peer: '2001:db8:b::1' });
+    ev(to, 'ra-sent', m + offsets.raSent, { iface: 'acc0', mnId, llId: '02:00', hnp: '2001:db8:1::/64', reason: 'attach' });
     ev('mn1', 'addresses', m + 0.2, { iface: 'wlan0', addresses: ['2001:db8:1::2'], carrier: false });
     ev('mn1', 'addresses', m + 3.5, { iface: 'wlan0', addresses: ['2001:db8:1::2'], carrier: true });
     // the runner emits the move after it completed; its data carries the times
