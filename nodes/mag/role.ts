@@ -141,6 +141,7 @@ class MagRole implements Role {
       linkLocal: this.opts.accessLinkLocal,
       routerLifetime: this.opts.raRouterLifetimeS,
     });
+    await this.ndp.guardHopLimit();
     this.ndp.onSolicit((iface, src, sllao) => this.onRs(iface, src, sllao));
     this.monitor = await LinkMonitor.start(this.log);
     this.monitor.on('link', (l) => this.onLink(l));
@@ -189,6 +190,7 @@ class MagRole implements Role {
 
   async onCommand(cmd: BusCommand): Promise<boolean> {
     if (cmd.type === 'stats') {
+      await this.ndp?.refreshCounters();
       await this.ctx.bus.emit('stats', this.stats(), cmd.id);
       return true;
     }
