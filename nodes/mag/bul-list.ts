@@ -136,5 +136,5 @@ export class BindingUpdateList {
 function synthetic(key: string): BulEntry {
   // only reached for an event on no entry (step answers 'ignored'); gives perform something to log
   const [mnId = '', llId = '', att = '0'] = key.split('|');
-  return { key, mnId, llId, att: Number(att), iface: '', state: 'registering', requestedHnp: '::/0', lifetimeS: 0, routes: false };
+  return { key, mnId, llId, att: Number(att), iface: '', state: 'registering', requestedHnp: '::/0', lifetimeS: 0, routes: false, seq: 0 };
 }

@@ -53,8 +53,6 @@ export interface Pending {
   attempt: number; // transmissions so far
   backoffMs: number; // wait after the last transmission
   tx: Array<{ seq: number; ns: bigint }>; // the sequence numbers sent for this request (newest last)
-  /** the last sequence number the LMA said it accepted (a 135's echo) */
-  echoed?: number;
 }
 
 export interface BulEntry {
@@ -76,6 +74,8 @@ export interface BulEntry {
   routes: boolean;
   /** sequence number of the last PBU the LMA accepted for this entry */
   acceptedSeq?: number;
+  /** sequence number of the last PBU sent for this entry (RFC 6275 11.7.1: the next one is greater, modulo 2^16) */
+  seq: number;
   pending?: Pending;
 }
 
@@ -123,45 +123,17 @@ export interface StepResult {
 }
 
 /**
- * MAG-wide PBU sequence numbers (16 bits, wrapping). With a `floor` (a clock
- * in ticks shared by every MAG: CLOCK_MONOTONIC in ms in the role), numbers
- * follow the clock, so an LMA that orders PBUs by sequence number
- * (timestamps off) sees a handover's PBU from the new MAG as newer than what
- * the old MAG sent for that binding up to 2^15 ticks (32 s) before; beyond
- * that, or within the same tick, the LMA answers 135 and the PBU goes again at
- * once, one round trip later (RFC 6275 11.7.1). The counter runs ahead of the
- * clock only in bursts (several PBUs in one tick), by at most `aheadMax`;
- * beyond that its last number is stale (the clock wrapped past it) and the
- * clock wins again.
+ * Where a new entry's sequence numbers start (RFC 6275 11.7.1 leaves the
+ * first value free; after it, each PBU for the binding is one more, modulo
+ * 2^16, than the last one sent for it, whatever the time between them).
+ * The role starts them from CLOCK_MONOTONIC in ms, so an entry created later
+ * (a handover to this MAG, an MN coming back to a MAG that served it before,
+ * a MAG restarted: the clock is the system's, not the process's) most likely
+ * starts above what the LMA holds for a binding younger than 2^15 ms; when it
+ * does not, the LMA answers 135 with the last number it accepted and the
+ * entry continues from that one (RFC 5213 6.9.1.2), one round trip later.
  */
-export class SeqCounter {
-  private pinned = false;
-  constructor(
-    private last = 0,
-    private readonly floor?: () => number,
-    private readonly aheadMax = 1000,
-  ) {}
-  next(): number {
-    let n = (this.last + 1) & 0xffff;
-    if (this.floor) {
-      const f = this.floor() & 0xffff;
-      const ahead = (this.last - f) & 0xffff;
-      if (seqNewer(f, this.last) || (!this.pinned && ahead > this.aheadMax)) n = f;
-    }
-    this.pinned = false;
-    this.last = n;
-    return n;
-  }
-  /**
-   * After a PBA with status 135, whose sequence number is the last one the LMA
-   * accepted: the next number is the one after it (or the clock, if newer),
-   * whatever this counter thought.
-   */
-  skipPast(seq: number): void {
-    this.last = seq & 0xffff;
-    this.pinned = true;
-  }
-}
+export type SeqStart = () => number;
 
 /** RFC 6275 9.5.1: a is newer than b when less than 2^15 ahead, modulo 2^16. */
 export function seqNewer(a: number, b: number): boolean {
@@ -175,7 +147,8 @@ export function entryKey(mnId: string, llId: string, att: number): string {
 
 export interface StepEnv {
   timings: BulTimings;
-  seq: SeqCounter;
+  /** the sequence number of a new entry's first PBU */
+  seqStart: SeqStart;
 }
 
 const MAX_TX_KEPT = 16; // sequence numbers remembered per request (a late PBA for an older one still matches)
@@ -195,6 +168,7 @@ export function step(entry: BulEntry | undefined, ev: BulEvent, env: StepEnv): S
       requestedHnp: ev.info.requestedHnp,
       lifetimeS: 0,
       routes: false,
+      seq: (env.seqStart() - 1) & 0xffff,
     };
     return register(e, ev.info.hi, ev.nowNs, env);
   }
@@ -227,7 +201,8 @@ function newPending(lifetimeS: number, hi: number, hnp: string, env: StepEnv): P
 /** Send (or resend) the pending PBU with a fresh sequence number and arm its retransmission. */
 function transmit(e: BulEntry, nowNs: bigint, env: StepEnv, effects: Effect[]): void {
   const p = e.pending as Pending;
-  const seq = p.lifetimeS === 0 && e.acceptedSeq !== undefined ? deregSeq(e, p) : env.seq.next();
+  e.seq = (e.seq + 1) & 0xffff;
+  const seq = e.seq;
   if (p.attempt > 0) p.backoffMs = Math.min(p.backoffMs * 2, env.timings.retransmitMaxMs);
   p.attempt += 1;
   p.tx.push({ seq, ns: nowNs });
@@ -253,18 +228,6 @@ function onAttach(e: BulEntry, info: AttachInfo, nowNs: bigint, env: StepEnv): S
     effects.push({ kind: 'advertise', hnp: e.hnp, iface: e.iface, reason: 'attach' });
   }
   return { entry: e, effects };
-}
-
-/**
- * A de-registration counts on from the binding's last accepted number rather
- * than from the clock: the new MAG's PBU of the same handover, numbered from
- * the clock a moment later, is then newer than it for an LMA that orders by
- * sequence numbers, even within one clock tick.
- */
-function deregSeq(e: BulEntry, p: Pending): number {
-  let prev = p.tx[p.tx.length - 1]?.seq ?? (e.acceptedSeq as number);
-  if (p.echoed !== undefined && seqNewer(p.echoed, prev)) prev = p.echoed;
-  return (prev + 1) & 0xffff;
 }
 
 function onDetach(e: BulEntry, nowNs: bigint, env: StepEnv): StepResult {
@@ -306,10 +269,8 @@ function onPba(e: BulEntry, ev: Extract<BulEvent, { type: 'pba' }>, env: StepEnv
       { kind: 'cancel', timer: 'retransmit' },
       { kind: 'pba', seq: ev.seq, status: ev.status, lifetimeS: ev.lifetimeS, rttUs: rttUs(ev.nowNs, sent.ns) },
     ];
-    if (ev.status === PBA_STATUS.sequenceOutOfWindow) {
-      env.seq.skipPast(ev.seq);
-      p.echoed = ev.seq;
-    }
+    // RFC 5213 6.9.1.2: take the number the LMA echoed as the last one sent; the PBU goes again above it
+    if (ev.status === PBA_STATUS.sequenceOutOfWindow) e.seq = ev.seq & 0xffff;
     if (p.attempt >= attemptLimit(e, env)) return giveUp(e, effects, `refused by the LMA (status ${ev.status}) after the last attempt`, ev.status);
     p.backoffMs = env.timings.retransmitInitialMs / 2; // transmit() doubles it: the next wait is the initial one again
     transmit(e, ev.nowNs, env, effects);
@@ -431,6 +392,7 @@ export function entryJson(e: BulEntry, nowNs: bigint): Record<string, unknown> {
     lifetimeS: e.lifetimeS,
     remainingS: e.expiresNs === undefined ? null : Math.max(0, Number(e.expiresNs - nowNs) / 1e9),
     routes: e.routes,
+    seq: e.seq,
     pending: e.pending
       ? {
           lifetimeS: e.pending.lifetimeS,

@@ -31,8 +31,18 @@ export const MagOptions = z
     /** how old a copy of an MN's policy profile may be when an attachment uses it (the store is re-read at half this period); 0 = read at every attachment */
     policyTtlMs: ms.default(1000),
 
-    /** RFC 5213 5.5: Timestamp option in every PBU (the RFC's default ordering); false = sequence numbers only */
-    timestamps: z.boolean().default(true),
+    /**
+     * RFC 5213 5.5: Timestamp option in every PBU; false = sequence numbers
+     * only. Off by default, as at the LMA (nodes/lma/config.ts): MAG and LMA
+     * of one domain must agree (a Timestamp the LMA does not use is ignored,
+     * and an LMA that uses them refuses PBUs without one, 156). RFC 5213's
+     * TimestampBasedApproachInUse defaults to timestamps; the domain's
+     * default is sequence numbers because every PBU of a binding then orders
+     * without clocks in step, and a handover whose new MAG starts below the
+     * LMA's last number costs one 135 round trip (bul.ts SeqStart). Set
+     * `timestamps: true` on the LMA and every MAG for the RFC's ordering.
+     */
+    timestamps: z.boolean().default(false),
 
     /** unsolicited RAs per bound MN, uniformly jittered in [min, max] (RFC 4861 MinRtrAdvInterval/MaxRtrAdvInterval) */
     raIntervalMinMs: ms.default(3000),

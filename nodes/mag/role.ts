@@ -9,9 +9,9 @@ import { NdpRouter } from '../runtime/ndp.js';
 import { magAllowed, PolicyStore, sessionPrefixes, type MnProfile } from '../runtime/policy-store.js';
 import type { Role, RoleContext } from '../runtime/role.js';
 import { AccessKernel } from './access-kernel.js';
-import { accessInterfaces, handoffIndicator, type AccessIface, type ServedMn } from './access.js';
+import { accessInterfaces, handoffIndicator, retryHandoffIndicator, type AccessIface, type ServedMn } from './access.js';
 import { BindingUpdateList } from './bul-list.js';
-import { type BulEntry, type Effect, entryJson, entryKey, type RaReason, SeqCounter } from './bul.js';
+import { type BulEntry, type Effect, entryJson, entryKey, type RaReason } from './bul.js';
 import { parseMagOptions, timingsOf, type MagOptions } from './config.js';
 import { HeartbeatMonitor } from '../runtime/heartbeat.js';
 import { macFromLinkLocal } from './neighbour.js';
@@ -113,7 +113,7 @@ class MagRole implements Role {
     for (const a of accessInterfaces(ctx.plan, ctx.node.name)) this.access.set(a.iface, a);
     this.policy = new PolicyStore(ctx.bus, (key, issue) => this.log.warn({ key, issue }, 'invalid policy store entry ignored'));
     this.bul = new BindingUpdateList(
-      { timings: timingsOf(this.opts), seq: new SeqCounter(0, () => Number(process.hrtime.bigint() / 1_000_000n)) },
+      { timings: timingsOf(this.opts), seqStart: () => Number((process.hrtime.bigint() / 1_000_000n) & 0xffffn) },
       (entry, effects) => this.perform(entry, effects),
     );
     const warmMs = warmUp(300);
@@ -141,6 +141,7 @@ class MagRole implements Role {
       linkLocal: this.opts.accessLinkLocal,
       routerLifetime: this.opts.raRouterLifetimeS,
     });
+    await this.ndp.guardHopLimit();
     this.ndp.onSolicit((iface, src, sllao) => this.onRs(iface, src, sllao));
     this.monitor = await LinkMonitor.start(this.log);
     this.monitor.on('link', (l) => this.onLink(l));
@@ -189,6 +190,7 @@ class MagRole implements Role {
 
   async onCommand(cmd: BusCommand): Promise<boolean> {
     if (cmd.type === 'stats') {
+      await this.ndp?.refreshCounters();
       await this.ctx.bus.emit('stats', this.stats(), cmd.id);
       return true;
     }
@@ -309,7 +311,15 @@ class MagRole implements Role {
   }
 
   /** Look the MN up in the policy store (RFC 5213 6.2) and start its registration. */
-  private async attach(iface: string, llId: string, trigger: 'carrier' | 'rs', served?: ServedMn, rsSrc?: string, tLinkNs?: bigint): Promise<void> {
+  private async attach(
+    iface: string,
+    llId: string,
+    trigger: 'carrier' | 'rs',
+    served?: ServedMn,
+    rsSrc?: string,
+    tLinkNs?: bigint,
+    retry?: { hi: number },
+  ): Promise<void> {
     const flight = `${iface}|${llId}`;
     if (this.attaching.has(flight)) return;
     const t0 = process.hrtime.bigint();
@@ -340,7 +350,7 @@ class MagRole implements Role {
     const pi = profile.interfaces.find((i) => i.llId.toLowerCase() === llId);
     const att = pi?.att ?? served?.att ?? 0;
     const key = entryKey(profile.mnId, llId, att);
-    const hi = handoffIndicator(this.access.get(iface), this.seen.has(key));
+    const hi = retry?.hi ?? handoffIndicator(this.access.get(iface), this.seen.has(key));
     this.seen.add(key);
     if (rsSrc && rsSrc !== '::') this.mnLinkLocal.set(key, rsSrc);
     const mac = served?.mac ?? (/^([0-9a-f]{2}:){5}[0-9a-f]{2}$/.test(llId) ? llId : undefined);
@@ -535,14 +545,24 @@ class MagRole implements Role {
 
   // ---- registration retries
 
+  /**
+   * The retry of a registration that got no PBA, while the MN stays on the
+   * same access link (a carrier loss cancels it). Its Handoff Indicator
+   * (RFC 5213 6.9.1.1): the MN has not moved, so it is no handoff (3 would
+   * tell the LMA of one that never happened). A binding the LMA had accepted
+   * and that ran out is registered again as a re-registration, 5 ("Handoff
+   * state not changed"); a first registration that never got through keeps
+   * the indicator it had (1 for the MN's first attachment).
+   */
   private scheduleRetry(entry: BulEntry): void {
     if (this.opts.retryAfterMs <= 0 || this.stopping) return;
     this.cancelRetry(entry.key);
+    const hi = retryHandoffIndicator(entry);
     const h = setTimeout(() => {
       this.retryTimers.delete(entry.key);
       if (this.bul.get(entry.key) || this.monitor?.link(entry.iface)?.carrier !== true) return;
       const served = this.access.get(entry.iface)?.mns.find((m) => m.llId === entry.llId);
-      void this.attach(entry.iface, entry.llId, 'carrier', served);
+      void this.attach(entry.iface, entry.llId, 'carrier', served, undefined, undefined, { hi });
     }, this.opts.retryAfterMs);
     h.unref?.();
     this.retryTimers.set(entry.key, h);

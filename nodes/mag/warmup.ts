@@ -1,5 +1,5 @@
 import { decodeMessage, encodeMessage, withChecksum } from '../protocol/index.js';
-import { DEFAULT_TIMINGS, type BulEntry, SeqCounter, step } from './bul.js';
+import { DEFAULT_TIMINGS, type BulEntry, step } from './bul.js';
 import { buildPbu, readPba, TimestampClock } from './messages.js';
 
 // A handover runs the MAG's code once every few seconds, so V8 would keep it
@@ -30,7 +30,7 @@ const DST = new Uint8Array(16).fill(0x21);
 export function warmUp(rounds = 1500): number {
   const t0 = performance.now();
   const clock = new TimestampClock();
-  const env = { timings: DEFAULT_TIMINGS, seq: new SeqCounter(0, () => 1) };
+  const env = { timings: DEFAULT_TIMINGS, seqStart: () => 1 };
   let sink = 0;
   for (let i = 0; i < rounds; i++) {
     const msg = buildPbu({

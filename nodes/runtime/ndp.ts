@@ -3,6 +3,7 @@ import { networkInterfaces } from 'node:os';
 import type { Logger } from 'pino';
 import { writeIpv6 } from '../protocol/ipv6text.js';
 import { decodeRs, encodeRa, ICMP6_RS, type PrefixInfo, type RouterAdvertisement } from './ndp-codec.js';
+import { RsHopLimitGuard } from './ndp-guard.js';
 import { RawSocket, SOL_IPV6 } from './raw-socket.js';
 
 // The router side of Neighbor Discovery for a MAG: Router Solicitations in,
@@ -11,8 +12,11 @@ import { RawSocket, SOL_IPV6 } from './raw-socket.js';
 // socket per access interface bound to it (SO_BINDTODEVICE), which also makes
 // it the outgoing interface. The kernel computes the ICMPv6 checksum, and
 // hands RSs (to ff02::2) to the socket only where forwarding=1 (a router).
-// Not checkable here without ancillary data: the RS's hop limit (RFC 4861
-// 6.1.1 wants 255); the access link is point-to-point in pmiplab.
+// RFC 4861 6.1.1's checks of an RS: hop limit 255 by the nftables rule of
+// ndp-guard.ts (the IPv6 header never reaches a raw ICMPv6 socket), the
+// checksum by the kernel, ICMP length >= 8, code 0, option lengths > 0 and
+// no SLLAO from the unspecified address here. RAs go with hop limit 255
+// (IPV6_UNICAST_HOPS / IPV6_MULTICAST_HOPS of the socket).
 
 const SOL_SOCKET = 1;
 const SO_BINDTODEVICE = 25;
@@ -45,6 +49,8 @@ export interface RaPrefix {
 export interface NdpCounters {
   rsReceived: number;
   rsMalformed: number; // dropped
+  /** dropped by the kernel for a hop limit other than 255 (ndp-guard.ts), as of the last refreshCounters(); null = not checked */
+  rsBadHopLimit: number | null;
   raSent: number;
   sendErrors: number;
 }
@@ -91,13 +97,40 @@ function ifIndex(iface: string): number {
 }
 
 export class NdpRouter {
-  readonly counters: NdpCounters = { rsReceived: 0, rsMalformed: 0, raSent: 0, sendErrors: 0 };
+  readonly counters: NdpCounters = { rsReceived: 0, rsMalformed: 0, rsBadHopLimit: null, raSent: 0, sendErrors: 0 };
+  private guard: RsHopLimitGuard | null = null;
   private readonly sockets = new Map<string, RawSocket>();
   private readonly handlers: SolicitHandler[] = [];
   private readonly linkLocal: string;
 
   constructor(private readonly opts: NdpRouterOptions) {
     this.linkLocal = opts.linkLocal ?? 'fe80::1';
+  }
+
+  /**
+   * Have the kernel drop (and count) RSs whose hop limit is not 255 in this
+   * namespace. False, logged, when nft is missing or refuses: RSs are then
+   * taken whatever their hop limit.
+   */
+  async guardHopLimit(): Promise<boolean> {
+    const g = await RsHopLimitGuard.install();
+    if (!(g instanceof RsHopLimitGuard)) {
+      this.opts.log.warn({ err: g.error }, 'ndp: cannot install the RS hop limit check (nftables): RSs are not checked for hop limit 255');
+      return false;
+    }
+    this.guard = g;
+    this.counters.rsBadHopLimit = 0;
+    return true;
+  }
+
+  /** Read the kernel's count of RSs dropped for their hop limit into counters (logged when it grew). */
+  async refreshCounters(): Promise<NdpCounters> {
+    const n = await this.guard?.dropped();
+    if (n !== undefined && n !== null) {
+      if (n > (this.counters.rsBadHopLimit ?? 0)) this.opts.log.info({ dropped: n }, 'ndp: RSs with a hop limit other than 255 dropped');
+      this.counters.rsBadHopLimit = n;
+    }
+    return this.counters;
   }
 
   onSolicit(cb: SolicitHandler): void {

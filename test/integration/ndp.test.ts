@@ -39,11 +39,15 @@ readline.createInterface({ input: process.stdin }).on('line', async (l) => {
     if (c.op === 'router') {
       r = new NdpRouter({ log: pino({ level: 'warn' }, pino.destination(2)), mac: '02:00:00:00:00:01', mtu: c.mtu });
       r.onSolicit((iface, src, sll) => out({ ev: 'rs', iface, src, sll }));
+      if (!(await r.guardHopLimit())) throw new Error('hop limit guard not installed');
     } else if (c.op === 'add') r.addInterface(c.iface);
+    else if (c.op === 'refresh') await r.refreshCounters();
     else if (c.op === 'ra') await r.sendRa(c.iface, c.prefixes, c.dst);
     else if (c.op === 'deprecate') await r.sendDeprecatingRa(c.iface, c.hnp, c.dst);
     else if (c.op === 'raw') {
       raw ??= new RawSocket({ protocol: 58 });
+      raw.setIntOption(41, 18, c.hops ?? 255); // IPV6_MULTICAST_HOPS: ND messages go with 255 unless the test says otherwise
+      raw.setIntOption(41, 16, c.hops ?? 255); // IPV6_UNICAST_HOPS
       await raw.send(Buffer.from(c.hex, 'hex'), c.dst);
     }
     out({ ev: 'done', id: c.id, counters: r?.counters });
@@ -196,7 +200,22 @@ describe.skipIf(!root)('NdpRouter: RS in, RA out, per access interface (root)', 
     expect(router.lines.filter((l) => l.ev === 'rs' && l.iface === 'acc1' && l.sll === 'aa:bb:cc:dd:ee:ff')).toHaveLength(1);
   });
 
+  it('an RS with hop limit 64 is dropped and counted (RFC 4861 6.1.1); the same RS with 255 is answered', async () => {
+    const rs = '8500000000000000' + '0101aabbccdd0064';
+    await h1.cmd({ op: 'raw', hex: rs, dst: 'ff02::2%eth0', hops: 64 });
+    await sleep(300);
+    expect(router.lines.filter((l) => l.ev === 'rs' && l.sll === 'aa:bb:cc:dd:00:64')).toEqual([]);
+    const c = (await router.cmd({ op: 'refresh' })).counters as { rsBadHopLimit: number; rsMalformed: number };
+    expect(c.rsBadHopLimit).toBe(1);
+    expect(c.rsMalformed).toBe(2); // the two of the test before: a hop-limit drop is not a malformed RS
+    await h1.cmd({ op: 'raw', hex: rs, dst: 'ff02::2%eth0', hops: 255 });
+    expect(await router.until((l) => l.ev === 'rs' && l.sll === 'aa:bb:cc:dd:00:64')).toMatchObject({ iface: 'acc1', src: linkLocal('h1') });
+    expect(((await router.cmd({ op: 'refresh' })).counters as { rsBadHopLimit: number }).rsBadHopLimit).toBe(1);
+  });
+
   it('a unicast RA to h1 on acc1 gives h1 an address from its prefix and h2 nothing; hop limit 255, source fe80::1, SLLAO', async () => {
+    // the hand-made RSs above (hop limit 255, valid) made the router's kernel take their made-up SLLAO as h1's MAC
+    execFileSync('ip', ['-n', ns('r'), 'neigh', 'flush', 'dev', 'acc1']);
     const cap = spawn('ip', ['netns', 'exec', ns('h1'), 'tcpdump', '-i', 'eth0', '-n', '-l', '-v', '-c', '1', 'icmp6 and ip6[40] == 134'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let text = '';
     cap.stdout.on('data', (d: Buffer) => (text += d.toString()));

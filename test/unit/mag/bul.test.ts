@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { retryHandoffIndicator } from '../../../nodes/mag/access.js';
 import { BindingUpdateList } from '../../../nodes/mag/bul-list.js';
-import { type AttachInfo, type BulEntry, type BulEvent, DEFAULT_TIMINGS, type Effect, SeqCounter, seqNewer, step } from '../../../nodes/mag/bul.js';
+import { type AttachInfo, type BulEntry, type BulEvent, DEFAULT_TIMINGS, type Effect, seqNewer, step } from '../../../nodes/mag/bul.js';
 
 // The BUL state machine with fake timers: what goes on the wire when, what
 // the kernel is told, and when an entry leaves the list.
@@ -20,7 +21,7 @@ function harness(timings = DEFAULT_TIMINGS) {
   const log: Logged[] = [];
   const t0 = Date.now();
   const bul = new BindingUpdateList(
-    { timings, seq: new SeqCounter(100) },
+    { timings, seqStart: () => 101 },
     (entry, effects) => log.push({ atMs: Date.now() - t0, state: bul.get(entry.key)?.state, effects }),
     () => BigInt(Date.now()) * 1_000_000n,
   );
@@ -304,51 +305,118 @@ describe('detach', () => {
   });
 });
 
-describe('sequence numbers', () => {
+describe('sequence numbers (one counter per entry, RFC 6275 11.7.1)', () => {
   it('wrap at 2^16 and compare modulo 2^16', () => {
-    const s = new SeqCounter(0xfffe);
-    expect([s.next(), s.next(), s.next()]).toEqual([0xffff, 0, 1]);
+    const log: Effect[] = [];
+    const bul = new BindingUpdateList({ timings: DEFAULT_TIMINGS, seqStart: () => 0xffff }, (_e, effects) => log.push(...effects), () => BigInt(Date.now()) * 1_000_000n);
+    bul.attach(MN);
+    vi.advanceTimersByTime(160);
+    expect(log.filter((e) => e.kind === 'send').map((e) => (e as { seq: number }).seq)).toEqual([0xffff, 0, 1]);
     expect(seqNewer(1, 0xffff)).toBe(true);
     expect(seqNewer(0xffff, 1)).toBe(false);
-    s.skipPast(0x7000);
-    expect(s.next()).toBe(0x7001);
-    s.skipPast(5); // what the LMA says it accepted last wins, even when it reads as older
-    expect(s.next()).toBe(6);
   });
 
-  it('follow a shared clock, count on within a tick, and let the clock win over a stale number', () => {
-    let t = 1000;
-    const s = new SeqCounter(0, () => t, 100);
-    expect(s.next()).toBe(1000);
-    expect(s.next()).toBe(1001); // same tick: count on
-    expect(s.next()).toBe(1002);
-    t = 1500;
-    expect(s.next()).toBe(1500);
-    t = 1500 + 40_000; // 2^15 ticks and more later: modulo 2^16 the clock reads as older, but our number is stale
-    expect(s.next()).toBe((1500 + 40_000) & 0xffff);
-    t = 70_000; // wraps
-    expect(s.next()).toBe(70_000 & 0xffff);
-    s.skipPast(70_000 + 20_000); // 135 echoing a number 'older' than the clock by 2^15+: still the one after it
-    expect(s.next()).toBe((90_001) & 0xffff);
+  it('a refresh 48 s after the previous PBU is one more than it (the clock-derived numbers of old read as older after 32 s)', () => {
+    const h = harness();
+    h.bul.attach(MN);
+    h.bul.pba({ seq: 101, status: 0, lifetimeS: 60, hnp: HNP });
+    let prev = 101;
+    for (let i = 0; i < 5; i++) {
+      vi.advanceTimersByTime(48_000);
+      const r = h.sends().at(-1) as { seq: number; hi: number };
+      expect(r.seq).toBe(prev + 1);
+      expect(seqNewer(r.seq, prev)).toBe(true);
+      expect(r.hi).toBe(5);
+      h.bul.pba({ seq: r.seq, status: 0, lifetimeS: 60, hnp: HNP });
+      expect(h.bul.get(KEY)?.state).toBe('bound');
+      prev = r.seq;
+    }
+    expect(h.kinds('failed')).toHaveLength(0);
   });
 
-  it("a de-registration counts on from the binding's last accepted number, not from the clock", () => {
-    let t = 5000;
+  it('each entry counts on its own: another MN attaching in between does not take numbers from this binding', () => {
+    let start = 1000;
+    const log: Array<{ key: string; seq: number }> = [];
+    const bul = new BindingUpdateList(
+      { timings: DEFAULT_TIMINGS, seqStart: () => (start += 500) },
+      (e, effects) => effects.forEach((x) => x.kind === 'send' && log.push({ key: e.key, seq: x.seq })),
+      () => BigInt(Date.now()) * 1_000_000n,
+    );
+    bul.attach(MN);
+    bul.attach({ ...MN, mnId: 'mn2@x', llId: '02:00:00:00:00:bb' });
+    vi.advanceTimersByTime(60);
+    expect(log.filter((l) => l.key === KEY).map((l) => l.seq)).toEqual([1500, 1501]);
+    expect(log.filter((l) => l.key !== KEY).map((l) => l.seq)).toEqual([2000, 2001]);
+  });
+
+  it("a de-registration counts on from the entry's last number; a new entry (the MN back later) starts where seqStart says", () => {
+    let start = 5000;
     const log: Effect[] = [];
-    const bul = new BindingUpdateList({ timings: DEFAULT_TIMINGS, seq: new SeqCounter(0, () => t) }, (_e, effects) => log.push(...effects), () => BigInt(Date.now()) * 1_000_000n);
+    const bul = new BindingUpdateList({ timings: DEFAULT_TIMINGS, seqStart: () => start }, (_e, effects) => log.push(...effects), () => BigInt(Date.now()) * 1_000_000n);
     bul.attach(MN);
     bul.pba({ seq: 5000, status: 0, lifetimeS: 60, hnp: HNP });
-    t = 7000;
+    start = 7000;
     bul.detach(KEY);
     vi.advanceTimersByTime(60);
+    bul.pba({ seq: 5002, status: 0, lifetimeS: 0 });
+    expect(bul.size).toBe(0);
+    bul.attach({ ...MN, hi: 3 });
     const sends = log.filter((e): e is Extract<Effect, { kind: 'send' }> => e.kind === 'send');
     expect(sends.map((x) => [x.seq, x.lifetimeS])).toEqual([
       [5000, 60],
       [5001, 0],
       [5002, 0],
+      [7000, 60],
     ]);
-    // the new MAG's PBU of the same moment, from the clock, is newer than both
-    expect(seqNewer(7000, 5002)).toBe(true);
+  });
+
+  it('a MAG restarted with a counter behind the LMA: 135 echoes the LMA\'s last number and the PBU goes again above it', () => {
+    // a new process whose counter starts at 1 while the LMA holds 20000 for this binding
+    const log: Effect[] = [];
+    const bul = new BindingUpdateList({ timings: DEFAULT_TIMINGS, seqStart: () => 1 }, (_e, effects) => log.push(...effects), () => BigInt(Date.now()) * 1_000_000n);
+    bul.attach({ ...MN, hi: 5 });
+    expect(seqNewer(1, 20_000)).toBe(false);
+    bul.pba({ seq: 20_000, status: 135, lifetimeS: 0, mnId: MN.mnId, llId: MN.llId, att: MN.att });
+    bul.pba({ seq: 20_001, status: 0, lifetimeS: 60, hnp: HNP });
+    expect(log.filter((e) => e.kind === 'send').map((e) => (e as { seq: number }).seq)).toEqual([1, 20_001]);
+    expect(bul.get(KEY)).toMatchObject({ state: 'bound', seq: 20_001, acceptedSeq: 20_001 });
+    vi.advanceTimersByTime(48_000);
+    expect((log.filter((e) => e.kind === 'send').at(-1) as { seq: number }).seq).toBe(20_002);
+  });
+});
+
+describe('Handoff Indicator of a retried registration (the MN never moved)', () => {
+  // the role's retry timer takes its indicator from the entry the 'failed' effect came with (issue 18: it sent 3)
+  function harnessKeepingFailed() {
+    const keep = { lastFailed: undefined as BulEntry | undefined };
+    const bul = new BindingUpdateList(
+      { timings: DEFAULT_TIMINGS, seqStart: () => 101 },
+      (entry, effects) => {
+        if (effects.some((e) => e.kind === 'failed')) keep.lastFailed = structuredClone(entry);
+      },
+      () => BigInt(Date.now()) * 1_000_000n,
+    );
+    return { bul, keep };
+  }
+
+  it('5 (re-registration) after a binding that was accepted and ran out with no answer to its refreshes', () => {
+    const h = harnessKeepingFailed();
+    h.bul.attach({ ...MN, hi: 3 });
+    h.bul.pba({ seq: 101, status: 0, lifetimeS: 20, hnp: HNP });
+    vi.advanceTimersByTime(20_000); // refreshes unanswered, then expiry
+    expect(h.bul.size).toBe(0);
+    const e = h.keep.lastFailed as BulEntry;
+    expect(e.acceptedSeq).toBe(101);
+    expect(retryHandoffIndicator(e)).toBe(5);
+  });
+
+  it('the indicator it was sent with after a first registration that never got a PBA', () => {
+    const h = harnessKeepingFailed();
+    h.bul.attach(MN); // hi 1
+    vi.advanceTimersByTime(20_000);
+    const e = h.keep.lastFailed as BulEntry;
+    expect(e.acceptedSeq).toBeUndefined();
+    expect(retryHandoffIndicator(e)).toBe(1);
   });
 });
 
@@ -369,7 +437,7 @@ describe('any event in any order', () => {
   it('never throws, and the kernel is programmed exactly while an entry holds routes', () => {
     fc.assert(
       fc.property(fc.array(arbEvent, { maxLength: 40 }), (events) => {
-        const env = { timings: DEFAULT_TIMINGS, seq: new SeqCounter(0) };
+        const env = { timings: DEFAULT_TIMINGS, seqStart: () => 1 };
         let entry: BulEntry | undefined;
         const programmed = new Map<string, number>(); // hnp|iface -> count
         let now = 0n;

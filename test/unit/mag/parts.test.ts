@@ -4,6 +4,7 @@ import { planView } from '../../../orchestrator/topology/plan.js';
 import { planTopology } from '../../../orchestrator/topology/planner.js';
 import { accessInterfaces, handoffIndicator } from '../../../nodes/mag/access.js';
 import { parseMagOptions, timingsOf } from '../../../nodes/mag/config.js';
+import { parseLmaOptions } from '../../../nodes/lma/config.js';
 import { HeartbeatMonitor } from '../../../nodes/runtime/heartbeat.js';
 import { buildPbu, readPba, TimestampClock } from '../../../nodes/mag/messages.js';
 import { requestedHnp } from '../../../nodes/mag/role.js';
@@ -125,12 +126,17 @@ describe('access interfaces from the plan', () => {
 describe('options', () => {
   it('fills defaults and names bad fields', () => {
     const o = parseMagOptions({ lma: 'lma1', lmaAddress: '2001:db8:b:1::2', proxyCoa: '2001:db8:b:1::1', backhaulIface: 'eth0', lifetimeS: 61 });
-    expect(o).toMatchObject({ retransmitInitialMs: 50, timestamps: true, accessLinkLocal: 'fe80::1' });
+    expect(o).toMatchObject({ retransmitInitialMs: 50, timestamps: false, accessLinkLocal: 'fe80::1' });
     expect(timingsOf(o).lifetimeS).toBe(64);
     expect(() => parseMagOptions({ lma: 'lma1', proxyCoa: 'x', backhaulIface: 'eth0' })).toThrow(/lmaAddress/);
     expect(() =>
       parseMagOptions({ lma: 'l', lmaAddress: 'a', proxyCoa: 'b', backhaulIface: 'e', raIntervalMinMs: 5000, raIntervalMaxMs: 1000 }),
     ).toThrow(/raIntervalMaxMs/);
+  });
+
+  it('orders PBUs the same way as the LMA by default (issue 15: the MAG sent Timestamps the LMA ignored)', () => {
+    const mag = parseMagOptions({ lma: 'lma1', lmaAddress: '2001:db8:b:1::2', proxyCoa: '2001:db8:b:1::1', backhaulIface: 'eth0' });
+    expect(mag.timestamps).toBe(parseLmaOptions({}).timestamps);
   });
 });
 
