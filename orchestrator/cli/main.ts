@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
 import { PmipError } from '../errors.js';
+import { isOutputGone } from '../lab/guard.js';
 import { verbs } from './verbs.js';
 
 // The only place that turns results and errors into an exit code:
@@ -33,6 +34,14 @@ export function reportError(err: unknown): number {
   const e = err instanceof Error ? err : new Error(String(err));
   process.stderr.write(`pmiplab: ${e.stack ?? e.message}\n`);
   return 1;
+}
+
+// A reader that went away (`pmiplab ls | head -1`, a caller that exited) loses
+// the output, not the command: its outcome and exit code stand.
+for (const s of [process.stdout, process.stderr]) {
+  s.on('error', (err) => {
+    if (!isOutputGone(err)) throw err;
+  });
 }
 
 main(process.argv).then(

@@ -2,7 +2,7 @@ import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Bus } from '../../nodes/runtime/bus.js';
 import { ErrorCodes, PmipError } from '../errors.js';
-import { LinkController, LinkSnapshot, readState, type L2Event } from '../netns/index.js';
+import { LinkController, LinkSnapshot, readState, withRunLock, type L2Event } from '../netns/index.js';
 import { runPaths, runsRoot } from '../run/paths.js';
 import { readPlanFile } from '../topology/plan.js';
 
@@ -42,21 +42,26 @@ export async function l2Event(id: string, node: string, iface: string, action: L
   const links = new LinkController();
   try {
     await links.open(plan);
-    const snap = loadSnapshot(snapFile);
-    if (snap) links.restore(snap);
-    if (!links.attachment(node, iface)) {
-      throw new PmipError(ErrorCodes.badInput, `${node}:${iface} is not an MN interface on an access link of run ${id}`);
-    }
-    const ev =
-      action.type === 'move'
-        ? await links.move({ node, iface, to: action.to, ...(action.toIface ? { toIface: action.toIface } : {}) })
-        : action.type === 'down'
-          ? await links.down(node, iface)
-          : await links.up(node, iface);
-    // tmp + rename: a reader never sees half a file
-    const tmp = `${snapFile}.${process.pid}.tmp`;
-    writeFileSync(tmp, `${JSON.stringify(links.snapshot(), null, 2)}\n`);
-    renameSync(tmp, snapFile);
+    // read, move, save under the run's lock: two moves at once (or a move and a
+    // link down) must each start from where the other left the interfaces
+    const ev = await withRunLock(paths.dir, async () => {
+      const snap = loadSnapshot(snapFile);
+      if (snap) links.restore(snap);
+      if (!links.attachment(node, iface)) {
+        throw new PmipError(ErrorCodes.badInput, `${node}:${iface} is not an MN interface on an access link of run ${id}`);
+      }
+      const done =
+        action.type === 'move'
+          ? await links.move({ node, iface, to: action.to, ...(action.toIface ? { toIface: action.toIface } : {}) })
+          : action.type === 'down'
+            ? await links.down(node, iface)
+            : await links.up(node, iface);
+      // tmp + rename: a reader never sees half a file
+      const tmp = `${snapFile}.${process.pid}.tmp`;
+      writeFileSync(tmp, `${JSON.stringify(links.snapshot(), null, 2)}\n`);
+      renameSync(tmp, snapFile);
+      return done;
+    });
     if (state.redisUrl) await publish(state.redisUrl, id, ev);
     return ev;
   } finally {

@@ -20,6 +20,19 @@ export function isAlive(pid: number): boolean {
   }
 }
 
+/** Start time of a process (clock ticks since boot), or null if it does not exist or is a zombie. */
+export function procStartTime(pid: number): string | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // comm may hold spaces and parentheses: fields start after the last ')'
+    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (rest[0] === 'Z' || rest[0] === 'X') return null;
+    return rest[19] ?? null; // field 22 overall; rest[0] is field 3
+  } catch {
+    return null;
+  }
+}
+
 /** Signal a process group (the launcher starts every child as a group leader); ignores "no such process". */
 /** Send a signal to one process; false when it is already gone (no raw ESRCH for a race). */
 export function signalProcess(pid: number, signal: NodeJS.Signals): boolean {

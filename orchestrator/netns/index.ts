@@ -22,5 +22,6 @@ export {
   ProcessRecord,
   type Owner,
 } from './state.js';
+export { withRunLock, type RunLockOptions } from './run-lock.js';
 export { cleanupRuns, formatReport, type CleanupOptions, type CleanupReport } from './cleanup.js';
 export { bareBatches, type BareBatches } from './bench-support.js';

@@ -4,8 +4,12 @@ import { z } from 'zod';
 import { ErrorCodes, PmipError } from '../errors.js';
 import { runPaths, runsRoot } from '../run/paths.js';
 import type { Plan } from '../topology/plan.js';
+import { procStartTime } from '../launch/proc.js';
 import { planNamespaces } from './build.js';
+import { withRunLock } from './run-lock.js';
 import { bridgeNamespacesOf } from './script.js';
+
+export { procStartTime };
 
 // runs/<id>/state.json: what a run made, so down and cleanup do not rely on
 // memory (containerlab's .state.clab.yaml). Plus a registry entry in
@@ -49,19 +53,6 @@ export const RegistryEntry = z
 export type RegistryEntry = z.infer<typeof RegistryEntry>;
 
 export const registryDir = () => process.env.PMIPLAB_REGISTRY_DIR ?? '/run/pmiplab';
-
-/** Start time of a process (clock ticks since boot), or null if it does not exist or is a zombie. */
-export function procStartTime(pid: number): string | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // comm may hold spaces and parentheses: fields start after the last ')'
-    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    if (rest[0] === 'Z' || rest[0] === 'X') return null;
-    return rest[19] ?? null; // field 22 overall; rest[0] is field 3
-  } catch {
-    return null;
-  }
-}
 
 /** Is this very process (not a later one with the same pid) still running? */
 export const isAlive = (p: { pid: number; startTime: string }) => procStartTime(p.pid) === p.startTime;
@@ -115,20 +106,17 @@ export function recordRun(plan: Plan, owner: Owner = selfOwner(), root = runsRoo
   return state;
 }
 
-// Read-modify-write of one state file, serialised per run within this process
-// (the lab records node processes concurrently as they start).
-const queues = new Map<string, Promise<unknown>>();
+// Read-modify-write of one state file under the run folder's lock: the lab
+// records node processes concurrently as they start, and `capture`, `down`
+// or another `up` step may update the same file from other processes.
 function updateState(id: string, root: string, fn: (s: RunState) => void): Promise<RunState> {
-  const prev = queues.get(id) ?? Promise.resolve();
-  const next = prev.then(() => {
+  return withRunLock(runPaths(id, root).dir, () => {
     const s = readState(id, root);
     if (!s) throw new PmipError(ErrorCodes.runtime, `run ${id} has no state file in ${root}`);
     fn(s);
     writeState(s);
     return s;
   });
-  queues.set(id, next.catch(() => undefined));
-  return next;
 }
 
 /** Add a process the lab started (startTime is read from /proc when omitted). */
