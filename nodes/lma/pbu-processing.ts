@@ -18,10 +18,16 @@ import { allPrefixes, sessionPrefixes, type MnProfile } from '../runtime/policy-
 //   by another LMA (153), MAG not allowed for this MN (154), HNP (158), HI
 //   (161), ATT (162), timestamp window (156), then the cache lookup of 5.4.1
 //   (155, 159) and ordering against the entry found (157 or 135).
-// - A PBU repeating the last accepted sequence number (timestamp) from the MAG
-//   the entry is bound to is a retransmission (its PBA was lost): processed
-//   again as an update of that entry (a retransmitted HI=1 does not open a
-//   second session), instead of 135, so a MAG may retransmit unchanged.
+// - Sequence numbers (timestamps off): a PBU whose sequence number is not
+//   greater (modulo 2^16) than the entry's last accepted one is 135 with that
+//   number, the last accepted one repeated included (RFC 6275 9.5.1: "not
+//   greater than ... MUST send back ... 135"; a MAG's retransmission is a new
+//   PBU with a new sequence number, RFC 6275 11.7.1 / RFC 5213 6.9.4, and on
+//   135 it resends with a newer one, RFC 5213 6.9.1.2). Timestamps on: only a
+//   timestamp lower than the last accepted is refused (157, RFC 5213 5.5).
+// - PBA options (5.3.6): the Link-local Address option only when the PBU had
+//   one; its value the PBU's, or, for the ALL_ZERO query, the one the entry
+//   keeps (RFC 5213 6.8), else the ALL_ZERO value back.
 // - All-zero HNP (5.4.1.2), per Handoff Indicator, key = MN-ID + ATT + MN-LL-ID:
 //   1 new attachment: a new session; an entry with the same key is replaced
 //     (the same interface cannot hold two sessions); new prefix from the pool
@@ -156,9 +162,6 @@ const tsMs = (t: { seconds: number; fraction: number }) => t.seconds * 1000 + (t
 const tsLower = (a: { seconds: number; fraction: number }, b: { seconds: number; fraction: number }) =>
   a.seconds < b.seconds || (a.seconds === b.seconds && a.fraction < b.fraction);
 
-const tsEqual = (a: { seconds: number; fraction: number }, b: { seconds: number; fraction: number }) =>
-  a.seconds === b.seconds && a.fraction === b.fraction;
-
 const sameSet = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((x) => b.includes(x));
 
 export function bindingEvent(b: Bce): BindingEvent {
@@ -184,8 +187,8 @@ class Reply {
     if (opts.hi !== undefined) options.push({ kind: 'handoffIndicator', value: opts.hi });
     if (opts.att !== undefined) options.push({ kind: 'accessTechnologyType', value: opts.att });
     if (opts.llIdHex !== undefined) options.push({ kind: 'mnLinkLayerId', identifier: opts.llIdHex });
-    const lla = extra.lla ?? opts.lla;
-    if (lla !== undefined) options.push({ kind: 'linkLocalAddress', address: lla });
+    // only answering a PBU that had one (RFC 5213 5.3.6)
+    if (opts.lla !== undefined) options.push({ kind: 'linkLocalAddress', address: extra.lla ?? opts.lla });
     if (cfg.timestamps) {
       if (extra.tsNow) options.push({ kind: 'timestamp', ...timestampAt(input.wallMs) });
       else if (opts.ts) options.push({ kind: 'timestamp', seconds: opts.ts.seconds, fraction: opts.ts.fraction });
@@ -306,20 +309,12 @@ export function processPbu(cache: BindingCache, pool: HnpPool, cfg: LmaConfig, i
   if (dereg && target && target.pCoA !== src) return deregister(ctx, target);
   const against = target ?? replaced;
   if (against) {
-    const retransmission =
-      src === against.pCoA &&
-      (cfg.timestamps ? o.ts !== undefined && against.ts !== undefined && tsEqual(o.ts, against.ts) : pbu.sequence === against.seq);
     if (cfg.timestamps) {
       if (o.ts && against.ts && tsLower(o.ts, against.ts)) {
         return r.refuse(S.TIMESTAMP_LOWER_THAN_PREV_ACCEPTED, 'timestamp older than the last accepted');
       }
-    } else if (!retransmission && !seqNewer(pbu.sequence, against.seq)) {
+    } else if (!seqNewer(pbu.sequence, against.seq)) {
       return r.refuse(S.sequenceOutOfWindow, `sequence ${pbu.sequence} not after ${against.seq}`, { sequence: against.seq });
-    }
-    // a retransmitted new-attachment PBU is the session it created, not another one
-    if (retransmission && replaced) {
-      target = replaced;
-      replaced = undefined;
     }
   }
 
@@ -345,8 +340,17 @@ function grantedUnits(cfg: LmaConfig, requested: number): number {
   return Math.min(requested, Math.floor(cfg.maxLifetimeS / 4));
 }
 
+/**
+ * The Link-local Address option of a PBA (RFC 5213 5.3.6): present only when
+ * the PBU had one; the PBU's value, or for ALL_ZERO the one the entry keeps.
+ */
+export function pbaLinkLocal(given: string | undefined, kept: string | undefined): string | undefined {
+  if (given === undefined) return undefined;
+  return isAllZero(given) && kept !== undefined ? kept : given;
+}
+
 function accepted(c: Ctx, b: Bce, changes: CacheChanges, actions: DataPlaneAction[], events: LmaBindingEvent[], note: string): PbuOutcome {
-  const lla = b.lla ?? c.o.lla;
+  const lla = pbaLinkLocal(c.o.lla, b.lla);
   const extra = lla === undefined ? { hnps: b.hnps } : { hnps: b.hnps, lla };
   return {
     status: PBA_STATUS.accepted,
@@ -483,11 +487,17 @@ function create(c: Ctx, mn: MnPolicy, requested: string[], replaced: Bce | undef
   return accepted(c, b, changes, actions, events, displaced.size ? 'new session (replaces the previous one)' : 'new session');
 }
 
+function deregExtra(c: Ctx, target: Bce | undefined): { hnps?: string[]; lla?: string } {
+  if (!target) return {};
+  const lla = pbaLinkLocal(c.o.lla, target.lla);
+  return lla === undefined ? { hnps: target.hnps } : { hnps: target.hnps, lla };
+}
+
 function deregister(c: Ctx, target: Bce | undefined): PbuOutcome {
   const { nowMs, src } = c.input;
   const done = (note: string, more: Partial<Pick<PbuOutcome, 'changes' | 'actions' | 'events'>> = {}): PbuOutcome => ({
     status: PBA_STATUS.accepted,
-    pba: c.r.pba(PBA_STATUS.accepted, 0, c.input.pbu.sequence, target ? { hnps: target.hnps } : {}),
+    pba: c.r.pba(PBA_STATUS.accepted, 0, c.input.pbu.sequence, deregExtra(c, target)),
     mnId: c.mnId,
     hi: c.o.hi ?? null,
     changes: more.changes ?? emptyChanges(),

@@ -3,7 +3,7 @@ import type { DataPlane } from '../dataplane/index.js';
 import type { MessageOf } from '../protocol/index.js';
 import type { Bus } from '../runtime/bus.js';
 import { publishEvent, type RoleEventName, type RoleEvents } from '../runtime/events.js';
-import { MhTransport, type Inbound, type TransportCounters, type TransportOptions } from '../runtime/mh-transport.js';
+import { emptyTransportCounters, MhTransport, type Inbound, type TransportCounters, type TransportOptions } from '../runtime/mh-transport.js';
 import type { MagProfile, MnProfile } from '../runtime/policy-store.js';
 import { HeartbeatMonitor } from '../runtime/heartbeat.js';
 import { type Bce, BindingCache, keyOf } from './binding-cache.js';
@@ -122,7 +122,7 @@ export class LmaService {
   }
 
   get transportCounters(): TransportCounters {
-    const sum: TransportCounters = { rx: 0, tx: 0, malformed: 0, bindingErrorsSent: 0, impairDropped: 0, impairDelayed: 0, sendErrors: 0 };
+    const sum = emptyTransportCounters();
     for (const t of this.transports.values()) {
       for (const k of Object.keys(sum) as Array<keyof TransportCounters>) sum[k] += t.counters[k];
     }
@@ -197,7 +197,7 @@ export class LmaService {
     const binds = this.o.transport.mode === 'raw' ? ['::'] : locals;
     for (const bind of binds) {
       const t = await MhTransport.open({ ...this.o.transport, bind, log: this.o.log });
-      t.onMessage((m) => this.onMessage(t, bind, m));
+      t.onMessage((m) => this.onMessage(t, m));
       this.transports.set(bind, t);
     }
     this.o.log.info({ mode: this.o.transport.mode, bound: binds }, 'Mobility Header sockets open');
@@ -212,7 +212,8 @@ export class LmaService {
         missedAllowed: missedMax,
         send: (seq) => {
           this.counters.heartbeatsSent++;
-          this.transportFor(m.pCoA).send({ kind: 'heartbeat', flags: { U: false, R: false }, sequence: seq >>> 0, options: [] }, m.pCoA);
+          const hb = { kind: 'heartbeat' as const, flags: { U: false, R: false }, sequence: seq >>> 0, options: [] };
+          this.transportFor(m.pCoA).send(hb, m.pCoA, undefined, this.localFor.get(m.pCoA));
         },
         onState: (state, missed) => {
           const level = state === 'failed' ? 'warn' : 'info';
@@ -233,9 +234,10 @@ export class LmaService {
 
   // ---- messages
 
-  private onMessage(t: MhTransport, local: string, m: Inbound): void {
+  private onMessage(t: MhTransport, m: Inbound): void {
     if (this.stopped) return;
-    if (local !== '::' && this.localFor.get(m.src) !== local) this.localFor.set(m.src, local);
+    // the LMA address this peer talks to: where its messages arrive (RFC 5213 5.3.6 answers from it)
+    if (m.dst !== '' && this.localFor.get(m.src) !== m.dst) this.localFor.set(m.src, m.dst);
     switch (m.msg.kind) {
       case 'pbu':
         void this.onPbu(t, m, m.msg).catch((err: unknown) => this.o.log.error({ err, src: m.src }, 'PBU handling failed'));
@@ -257,7 +259,7 @@ export class LmaService {
     }
     peer?.onPeerRequest();
     this.counters.heartbeatsAnswered++;
-    t.send({ kind: 'heartbeat', flags: { U: false, R: true }, sequence: hb.sequence, options: [] }, m.src, m.port);
+    t.send({ kind: 'heartbeat', flags: { U: false, R: true }, sequence: hb.sequence, options: [] }, m.src, m.port, m.dst);
   }
 
   private async onPbu(t: MhTransport, m: Inbound, pbu: MessageOf<'pbu'>): Promise<void> {
@@ -301,7 +303,8 @@ export class LmaService {
     if (queued || this.o.pbaAfter === 'acknowledged') await Promise.all([persisted, kernel]);
     else await twoTurns();
     if (this.stopped) return;
-    t.send(out.pba, m.src, m.port);
+    // from the address the PBU was sent to (RFC 5213 5.3.6): raw names it per packet, UDP by the socket bound to it
+    t.send(out.pba, m.src, m.port, m.dst);
     const tSent = process.hrtime.bigint();
     await Promise.all([persisted, kernel]);
     this.emitBindingEvents(out.events);

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, type BuildOptions, type Plugin } from 'esbuild';
+import { buildNative } from './native/build.js';
 
 // Build step (npm run build, after tsc): the node runtime as one minified
 // CommonJS file, dist/nodes/runtime/node.bundle.cjs, which the launcher
@@ -47,7 +48,7 @@ const common: BuildOptions = {
   target: 'node20',
   minify: true,
   sourcemap: true, // a file next to it; used only with node --enable-source-maps
-  // native addons (raw-socket) stay a runtime require from node_modules
+  // native addons (dist/native/rawsock.node) stay a runtime require
   external: ['*.node'],
   // import.meta.url (createRequire in raw-socket.ts and resp.ts) as in ESM
   define: { 'import.meta.url': '__importMetaUrl' },
@@ -59,6 +60,8 @@ const common: BuildOptions = {
 /** dist/nodes/runtime/node-<kind>.bundle.cjs: what the launcher starts for a node of that kind. */
 export const kindBundle = (kind: string) => path.join(root, 'dist', 'nodes', 'runtime', `node-${kind}.bundle.cjs`);
 
+// the raw socket addon (nodes/runtime/native/rawsock.cc) first: the bundles load it at run time
+buildNative(root);
 // every role (to run any kind by hand), then one per kind (what the launcher uses)
 await build({ ...common, outfile: BUNDLE, plugins: [noZodLocales] });
 await Promise.all(['lma', 'mag', 'mn', 'cn'].map((k) => build({ ...common, outfile: kindBundle(k), plugins: [noZodLocales, onlyRole(k)] })));

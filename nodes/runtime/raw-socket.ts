@@ -1,98 +1,147 @@
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 
-// A small typed wrapper over the untyped `raw-socket` addon (1.8): open a raw
-// IP socket of one protocol, send to an address, receive payloads with their
-// source, read or set integer socket options. MAG and LMA use it for MH over
-// next header 135; on Linux the kernel fills in the MH checksum (IPV6_CHECKSUM,
-// offset 4 by default for protocol 135), so senders write checksum 0.
+// A small typed wrapper over the project's raw IPv6 socket addon
+// (native/rawsock.cc, built by `npm run build` into dist/native/): open a raw
+// socket of one protocol, send to an address (from a chosen source address),
+// receive payloads with their source, destination, arrival interface and hop
+// limit, read or set socket options. MAG and LMA use it for MH over next
+// header 135 and for ICMPv6 (RS/RA, Parameter Problem). Sockets are
+// close-on-exec: the `ip` children a node spawns hold none of them. On Linux
+// the kernel fills in the MH checksum (IPV6_CHECKSUM, offset 4 by default for
+// protocol 135) and the ICMPv6 one, so senders write checksum 0.
 
-/** Linux constants raw-socket does not export. */
+/** Linux constants. */
 export const SOL_IPV6 = 41; // IPPROTO_IPV6
 export const IPV6_CHECKSUM = 7;
 export const IPPROTO_MH = 135;
+export const IPPROTO_ICMPV6 = 58;
 
-interface AddonSocket {
-  on(event: 'message', cb: (buf: Buffer, source: string) => void): void;
-  on(event: 'error', cb: (err: Error) => void): void;
-  on(event: 'close', cb: () => void): void;
-  send(buf: Buffer, offset: number, length: number, address: string, cb: (err: Error | null, bytes: number) => void): void;
-  getOption(level: number, option: number, value: Buffer, length: number): number;
-  setOption(level: number, option: number, value: number): void;
-  setOption(level: number, option: number, value: Buffer, length: number): void;
-  close(): void;
+interface Handle {
+  readonly __rawsock: unique symbol;
 }
 
-interface AddonModule {
-  createSocket(opts: { addressFamily: number; protocol: number; bufferSize?: number }): AddonSocket;
-  AddressFamily: { IPv4: number; IPv6: number };
+interface Addon {
+  open(
+    protocol: number,
+    bufferSize: number,
+    onMessage: (buf: Buffer, src: string, dst: string, ifindex: number, hopLimit: number) => void,
+    onError: (err: Error) => void,
+  ): Handle;
+  send(h: Handle, buf: Buffer, dst: string, src: string, ifindex: number): number;
+  setIntOption(h: Handle, level: number, option: number, value: number): void;
+  setBufferOption(h: Handle, level: number, option: number, value: Buffer): void;
+  getIntOption(h: Handle, level: number, option: number): number;
+  fd(h: Handle): number;
+  close(h: Handle): void;
 }
 
-const addon = createRequire(import.meta.url)('raw-socket') as AddonModule;
+let addon: Addon | undefined;
+
+/** The built addon: dist/native/rawsock.node under the repository root (walked up to from this file, bundled or not). */
+function load(): Addon {
+  if (addon) return addon;
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const candidate = path.join(dir, 'dist', 'native', 'rawsock.node');
+    if (existsSync(candidate)) {
+      addon = createRequire(import.meta.url)(candidate) as Addon;
+      return addon;
+    }
+    const up = path.dirname(dir);
+    if (up === dir) throw new Error('raw sockets: dist/native/rawsock.node not found (run npm run build)');
+    dir = up;
+  }
+}
 
 export interface RawSocketOptions {
   protocol: number;
-  family?: 'ipv6' | 'ipv4'; // default ipv6
   bufferSize?: number; // largest datagram received; default 65535
 }
 
 export interface RawDatagram {
-  data: Uint8Array; // for IPv6: the upper-layer payload, without the IPv6 header
+  data: Uint8Array; // the upper-layer payload, without the IPv6 header
   source: string;
+  /** the address the packet was sent to (IPV6_PKTINFO) */
+  destination: string;
+  /** interface it arrived on */
+  ifindex: number;
+  /** hop limit it arrived with (-1 when the kernel gave none) */
+  hopLimit: number;
+}
+
+export interface SendOptions {
+  /** source address (must be local); default: the kernel's choice for the route */
+  source?: string;
+  /** outgoing interface index; default: the route's (or a sticky IPV6_PKTINFO's) */
+  ifindex?: number;
 }
 
 export class RawSocket {
-  private readonly sock: AddonSocket;
+  private readonly h: Handle;
+  private readonly a: Addon;
   private closed = false;
+  private messageCb: (d: RawDatagram) => void = () => undefined;
+  private errorCb: (err: Error) => void = () => undefined;
 
   /** Throws (EPERM without CAP_NET_RAW) when the socket cannot be opened. */
   constructor(opts: RawSocketOptions) {
-    this.sock = addon.createSocket({
-      addressFamily: (opts.family ?? 'ipv6') === 'ipv6' ? addon.AddressFamily.IPv6 : addon.AddressFamily.IPv4,
-      protocol: opts.protocol,
-      bufferSize: opts.bufferSize ?? 65535,
-    });
-    // The addon closes the socket after an error; keep our flag in step.
-    this.sock.on('close', () => {
-      this.closed = true;
-    });
+    this.a = load();
+    this.h = this.a.open(
+      opts.protocol,
+      opts.bufferSize ?? 65535,
+      (buf, source, destination, ifindex, hopLimit) => this.messageCb({ data: buf, source, destination, ifindex, hopLimit }),
+      (err) => {
+        // a socket that failed to read is of no further use: close it, as the old addon did
+        this.close();
+        this.errorCb(err);
+      },
+    );
+  }
+
+  /** The file descriptor (tests check that children do not inherit it). */
+  get fd(): number {
+    return this.a.fd(this.h);
   }
 
   onMessage(cb: (d: RawDatagram) => void): void {
-    // The addon hands out a view of one receive buffer it reuses: copy before the next read overwrites it.
-    this.sock.on('message', (buf, source) => cb({ data: Uint8Array.from(buf), source }));
+    // the addon hands out a fresh copy per datagram
+    this.messageCb = cb;
   }
 
   onError(cb: (err: Error) => void): void {
-    this.sock.on('error', cb);
+    this.errorCb = cb;
   }
 
-  send(data: Uint8Array, address: string): Promise<number> {
-    const buf = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-    return new Promise((resolve, reject) => {
-      this.sock.send(buf, 0, buf.length, address, (err, bytes) => (err ? reject(err) : resolve(bytes)));
-    });
+  send(data: Uint8Array, address: string, opts: SendOptions = {}): Promise<number> {
+    try {
+      if (this.closed) throw new Error('raw socket closed');
+      const buf = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+      return Promise.resolve(this.a.send(this.h, buf, address, opts.source ?? '', opts.ifindex ?? 0));
+    } catch (e) {
+      return Promise.reject(e as Error);
+    }
   }
 
   /** getsockopt of a 32-bit integer option (signed: IPV6_CHECKSUM reads -1 when off). */
   getIntOption(level: number, option: number): number {
-    const b = Buffer.alloc(4);
-    this.sock.getOption(level, option, b, b.length);
-    return b.readInt32LE(0); // host order; Linux targets here are little-endian
+    return this.a.getIntOption(this.h, level, option);
   }
 
   setIntOption(level: number, option: number, value: number): void {
-    this.sock.setOption(level, option, value);
+    this.a.setIntOption(this.h, level, option, value);
   }
 
   /** setsockopt with a struct or string value (e.g. SO_BINDTODEVICE, ICMP6_FILTER); throws with errno text. */
   setBufferOption(level: number, option: number, value: Uint8Array): void {
-    const b = Buffer.from(value);
-    this.sock.setOption(level, option, b, b.length);
+    this.a.setBufferOption(this.h, level, option, Buffer.from(value));
   }
 
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    this.sock.close();
+    this.a.close(this.h);
   }
 }

@@ -179,6 +179,25 @@ describe('LMA PBU processing: new attachment', () => {
     expect(opt(b.pba, 'linkLocalAddress')).toEqual([{ kind: 'linkLocalAddress', address: 'fe80::1' }]);
     expect(lma.only.lla).toBe('fe80::1');
   });
+
+  it('puts a Link-local Address option in the PBA only when the PBU had one (RFC 5213 5.3.6), on handover and refresh too', () => {
+    const lma = new Lma();
+    lma.send(MAG1, { seq: 1, hi: 1, lla: 'fe80::1' }); // the entry keeps fe80::1
+    const handover = lma.send(MAG2, { seq: 2, hi: 3 });
+    expect(handover.status).toBe(S.accepted);
+    expect(handover.note).toMatch(/handover/);
+    expect(opt(handover.pba, 'linkLocalAddress')).toEqual([]);
+    expect(opt(lma.send(MAG2, { seq: 3, hi: 5 }).pba, 'linkLocalAddress')).toEqual([]);
+    expect(opt(lma.send(MAG2, { seq: 4, lifetime: 0 }).pba, 'linkLocalAddress')).toEqual([]);
+    // a non-zero value is answered with the PBU's own value, not the kept one
+    expect(opt(lma.send(MAG1, { seq: 5, hi: 3, lla: 'fe80::2' }).pba, 'linkLocalAddress')).toEqual([{ kind: 'linkLocalAddress', address: 'fe80::2' }]);
+    expect(lma.only.lla).toBe('fe80::1');
+  });
+
+  it('ALL_ZERO with no address kept is answered with ALL_ZERO', () => {
+    const lma = new Lma();
+    expect(opt(lma.send(MAG1, { seq: 1, hi: 1, lla: '::' }).pba, 'linkLocalAddress')).toEqual([{ kind: 'linkLocalAddress', address: '::' }]);
+  });
 });
 
 describe('LMA PBU processing: refusals change nothing', () => {
@@ -351,17 +370,24 @@ describe('LMA PBU processing: sequence numbers (timestamps off)', () => {
     expect(lma.only.seq).toBe(0);
   });
 
-  it('a retransmission (same sequence from the bound MAG) is accepted again as the same session, no kernel change', () => {
+  it('the last accepted sequence number again (RFC 6275 9.5.1: not greater) is 135 with that number, and changes nothing', () => {
     const lma = new Lma();
-    const hnp = hnpsOf(lma.send(MAG1, { seq: 9, hi: 1 }).pba)[0];
-    const again = lma.send(MAG1, { seq: 9, hi: 1 });
-    expect(again.status).toBe(S.accepted);
-    expect(hnpsOf(again.pba)).toEqual([hnp]);
-    expect(again.actions).toEqual([]);
-    expect(again.events.map((e) => e.type)).toEqual(['binding-updated']);
+    const first = lma.send(MAG1, { seq: 9, hi: 1 });
+    const hnp = hnpsOf(first.pba)[0];
+    const before = structuredClone(lma.only);
+    for (const hi of [1, 5]) {
+      const again = lma.send(MAG1, { seq: 9, hi });
+      expectRefused(again, S.sequenceOutOfWindow, lma, 1);
+      expect(again.pba.sequence).toBe(9);
+      expect(again.actions).toEqual([]);
+      expect(again.events).toEqual([]);
+    }
+    expect(lma.only).toEqual(before);
     expect(lma.pool.cursor).toBe(1);
-    const re = lma.send(MAG1, { seq: 9, hi: 5 });
+    // the MAG resends with a newer number (RFC 5213 6.9.1.2): the same session, refreshed
+    const re = lma.send(MAG1, { seq: 10, hi: 5 });
     expect(re.status).toBe(S.accepted);
+    expect(hnpsOf(re.pba)).toEqual([hnp]);
     expect(re.actions).toEqual([]);
   });
 
@@ -449,10 +475,15 @@ describe('LMA PBU processing: de-registration, expiry', () => {
     const lma = new Lma();
     lma.send(MAG1, { seq: 1, hi: 1 });
     lma.send(MAG1, { seq: 2, lifetime: 0 });
-    const again = lma.send(MAG1, { seq: 2, lifetime: 0 });
+    const again = lma.send(MAG1, { seq: 3, lifetime: 0 });
     expect(again.status).toBe(S.accepted);
     expect(again.actions).toEqual([]);
     expect(again.changes.put).toEqual([]);
+    // the accepted de-registration's own sequence number again is no newer: 135, nothing changes
+    const same = lma.send(MAG1, { seq: 2, lifetime: 0 });
+    expect(same.status).toBe(S.sequenceOutOfWindow);
+    expect(same.actions).toEqual([]);
+    expect(same.changes.put).toEqual([]);
   });
 
   it('deletes at once with minDelayBeforeBceDeleteMs 0', () => {
