@@ -14,7 +14,8 @@ import { BindingUpdateList } from './bul-list.js';
 import { type BulEntry, type Effect, entryJson, entryKey, type RaReason } from './bul.js';
 import { parseMagOptions, timingsOf, type MagOptions } from './config.js';
 import { HeartbeatMonitor } from '../runtime/heartbeat.js';
-import { macFromLinkLocal } from './neighbour.js';
+import { eui64, macFromLinkLocal, slaacAddress } from './neighbour.js';
+import { NudTracker } from './nud.js';
 import { buildPbu, heartbeatRequest, heartbeatResponse, readPba, TimestampClock } from './messages.js';
 import { warmUp } from './warmup.js';
 
@@ -89,6 +90,9 @@ class MagRole implements Role {
    */
   private readonly profiles = new Map<string, { profile: MnProfile | null; atMs: number }>();
   private policyTimer: NodeJS.Timeout | undefined;
+  /** NUD of the bound MNs (nud.ts), probed every nudIntervalMs */
+  private readonly nud = new NudTracker();
+  private nudTimer: NodeJS.Timeout | undefined;
   private stopping = false;
   private readonly counters: Counters = {
     pbuSent: 0,
@@ -143,8 +147,18 @@ class MagRole implements Role {
     });
     await this.ndp.guardHopLimit();
     this.ndp.onSolicit((iface, src, sllao) => this.onRs(iface, src, sllao));
-    this.monitor = await LinkMonitor.start(this.log);
+    this.monitor = await LinkMonitor.start(this.log, { neighbours: this.opts.nudIntervalMs > 0 });
     this.monitor.on('link', (l) => this.onLink(l));
+    this.monitor.on('neigh', (n) => {
+      const key = this.nud.onNeigh(n);
+      if (key) this.detachKey(key, 'nud');
+    });
+    if (this.opts.nudIntervalMs > 0) {
+      this.nudTimer = setInterval(() => {
+        for (const p of this.nud.probes()) this.links?.probeNeighbour(p.iface, p.address, p.mac);
+      }, this.opts.nudIntervalMs);
+      this.nudTimer.unref?.();
+    }
     for (const iface of this.access.keys()) this.listenRs(iface);
 
     this.heartbeat = new HeartbeatMonitor({
@@ -177,6 +191,7 @@ class MagRole implements Role {
     this.stopping = true;
     this.heartbeat?.stop();
     clearInterval(this.policyTimer);
+    clearInterval(this.nudTimer);
     this.bul?.stop();
     for (const t of this.raTimers.values()) clearTimeout(t);
     for (const t of this.retryTimers.values()) clearTimeout(t);
@@ -275,16 +290,29 @@ class MagRole implements Role {
   private onCarrierDown(iface: string): void {
     const keys = this.onIface.get(iface);
     if (!keys?.size) return;
-    for (const key of [...keys]) {
-      const e = this.bul.get(key);
-      keys.delete(key);
-      this.mnLinkLocal.delete(key);
-      this.cancelRetry(key);
-      if (!e) continue;
-      if (!e.routes) this.links?.drop(key);
-      this.emit('mn-detach', { iface, mnId: e.mnId, llId: e.llId, trigger: 'carrier' });
-      this.bul.detach(key);
-    }
+    for (const key of [...keys]) this.detachKey(key, 'carrier');
+  }
+
+  /** The MN of an entry left its access link (carrier gone, or NUD found it unreachable): de-register it. */
+  private detachKey(key: string, trigger: 'carrier' | 'nud'): void {
+    const e = this.bul.get(key);
+    const iface = e?.iface;
+    if (iface) this.onIface.get(iface)?.delete(key);
+    else for (const keys of this.onIface.values()) keys.delete(key);
+    this.mnLinkLocal.delete(key);
+    this.cancelRetry(key);
+    this.nud.unwatch(key);
+    if (!e) return;
+    if (!e.routes) this.links?.drop(key);
+    if (trigger === 'nud') this.log.info({ mnId: e.mnId, iface, address: this.nud.confirmed(key) }, 'MN unreachable (NUD failed): detaching');
+    this.emit('mn-detach', { iface: e.iface, mnId: e.mnId, llId: e.llId, trigger });
+    this.bul.detach(key);
+  }
+
+  /** The addresses whose neighbour entry tells whether the MN is still there (nud.ts: guesses until the kernel confirms one). */
+  private nudCandidates(key: string, hnp: string, mac: string): string[] {
+    const iid = eui64(mac);
+    return [this.mnLinkLocal.get(key), iid ? `fe80::${iid}` : undefined, slaacAddress(hnp, mac) ?? undefined].filter((a): a is string => a !== undefined);
   }
 
   private onRs(iface: string, src: string, sllao: string | undefined): void {
@@ -411,6 +439,8 @@ class MagRole implements Role {
             else this.links?.prepare(key, iface, hnp, this.mnMac.get(key), false);
             await this.kernel(() => (this.dp as DataPlane).magAttach(hnp, iface, this.opts.lmaAddress), 'magAttach', hnp);
             this.emit('routes-programmed', { mnId: entry.mnId, llId: entry.llId, iface, hnp, peer: this.opts.lmaAddress });
+            const mac = this.mnMac.get(key);
+            if (mac && this.opts.nudIntervalMs > 0 && this.bul.get(key)?.routes) this.nud.watch(key, iface, mac, this.nudCandidates(key, hnp, mac));
             const tEnd = process.hrtime.bigint();
             this.log.debug({ hnp, iface, queuedUs: Number(tStart - tDecided) / 1e3, kernelUs: Number(tEnd - tStart) / 1e3 }, 'routes programmed');
           });
@@ -418,6 +448,7 @@ class MagRole implements Role {
         }
         case 'unprogram': {
           const { hnp, iface } = eff;
+          this.nud.unwatch(key);
           this.enqueue(key, async () => {
             await this.kernel(() => (this.dp as DataPlane).magDetach(hnp, iface), 'magDetach', hnp);
             await this.links?.left(key, iface);
@@ -447,6 +478,7 @@ class MagRole implements Role {
           break;
         }
         case 'removed':
+          this.nud.unwatch(key);
           this.onIface.get(entry.iface)?.delete(key);
           this.links?.drop(key);
           break;
