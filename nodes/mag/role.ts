@@ -9,7 +9,8 @@ import { NdpRouter } from '../runtime/ndp.js';
 import { magAllowed, PolicyStore, sessionPrefixes, type MnProfile } from '../runtime/policy-store.js';
 import type { Role, RoleContext } from '../runtime/role.js';
 import { AccessKernel } from './access-kernel.js';
-import { accessInterfaces, handoffIndicator, retryHandoffIndicator, type AccessIface, type ServedMn } from './access.js';
+import { accessInterfaces, retryHandoffIndicator, type AccessIface, type ServedMn } from './access.js';
+import { decideAttach } from './attach.js';
 import { BindingUpdateList } from './bul-list.js';
 import { type BulEntry, type Effect, entryJson, entryKey, type RaReason } from './bul.js';
 import { parseMagOptions, timingsOf, type MagOptions } from './config.js';
@@ -364,21 +365,27 @@ class MagRole implements Role {
       }
     }
     if (this.stopping) return;
-    const mnId = profile?.mnId ?? served?.mnId ?? llId;
-    const refuse = (reason: string) => {
+    const d = decideAttach({
+      mag: this.ctx.node.name,
+      lma: this.opts.lma,
+      iface,
+      ...(this.access.get(iface) ? { access: this.access.get(iface) as AccessIface } : {}),
+      llId,
+      ...(served ? { served } : {}),
+      profile,
+      seenBefore: profile ? this.seen.has(entryKey(profile.mnId, llId, profile.interfaces.find((i) => i.llId.toLowerCase() === llId)?.att ?? served?.att ?? 0)) : false,
+      ...(retry ? { retryHi: retry.hi } : {}),
+      heldPrefixes: (other) => this.bul.list().find((e) => e.llId === other && e.mnId === profile?.mnId)?.hnps ?? [],
+    });
+    if (d.kind === 'refuse') {
       this.counters.attachRefused++;
-      this.log.warn({ iface, llId, mnId, trigger, reason }, 'MN not registered');
-      this.emit('registration-failed', { mnId, llId, iface, reason });
-    };
-    if (!profile) return refuse('MN not in the policy store');
-    if (!magAllowed(profile, this.ctx.node.name)) return refuse(`MAG ${this.ctx.node.name} is not allowed to register this MN`);
-    if (profile.lma !== this.opts.lma) return refuse(`the MN is served by LMA ${profile.lma}, this MAG by ${this.opts.lma}`);
+      this.log.warn({ iface, llId, mnId: d.mnId, trigger, reason: d.reason }, 'MN not registered');
+      this.emit('registration-failed', { mnId: d.mnId, llId, iface, reason: d.reason });
+      return;
+    }
     // the link may have gone while we looked (a quick flap): the carrier says
     if (trigger === 'carrier' && this.monitor?.link(iface)?.carrier !== true) return;
-    const pi = profile.interfaces.find((i) => i.llId.toLowerCase() === llId);
-    const att = pi?.att ?? served?.att ?? 0;
-    const key = entryKey(profile.mnId, llId, att);
-    const hi = retry?.hi ?? handoffIndicator(this.access.get(iface), this.seen.has(key));
+    const { key, hi } = d;
     this.seen.add(key);
     if (rsSrc && rsSrc !== '::') this.mnLinkLocal.set(key, rsSrc);
     const mac = served?.mac ?? (/^([0-9a-f]{2}:){5}[0-9a-f]{2}$/.test(llId) ? llId : undefined);
@@ -388,12 +395,12 @@ class MagRole implements Role {
     keys.add(key);
     const existing = this.bul.get(key);
     if (!existing || existing.state === 'deregistering' || existing.iface !== iface) {
-      this.emit('mn-attach', { iface, mnId: profile.mnId, llId, trigger });
+      this.emit('mn-attach', { iface, mnId: d.mnId, llId, trigger });
     }
-    this.bul.attach({ mnId: profile.mnId, llId, att, iface, requestedHnp: requestedHnp(profile, llId, served), hi });
+    this.bul.attach({ mnId: d.mnId, llId, att: d.att, iface, requestedHnps: d.hnps, hi, dormant: d.dormant });
     // while the PBU is out: ready for the prefix the MN had (a handover keeps it)
     const now = this.bul.get(key);
-    const known = now?.hnp ?? this.lastHnp.get(key) ?? (requestedHnp(profile, llId, served) !== '::/0' ? requestedHnp(profile, llId, served) : undefined);
+    const known = now?.hnps[0] ?? this.lastHnp.get(key) ?? d.hnps[0];
     if (known && now && !now.routes) this.links?.prepare(key, iface, known, this.mnMac.get(key), true);
     const t1 = process.hrtime.bigint();
     this.log.debug(
@@ -456,15 +463,18 @@ class MagRole implements Role {
           break;
         }
         case 'advertise': {
-          const { hnp, iface, reason } = eff;
-          this.enqueue(key, () => this.sendRa(entry, reason, hnp, iface));
+          const { hnps, withdrawn, iface, reason } = eff;
+          this.enqueue(key, () => this.sendRa(entry, reason, hnps, iface, withdrawn));
           break;
         }
         case 'pba': {
           if (eff.status < 128) this.counters.pbaOk++;
           else this.counters.pbaFailed++;
           const ev: RoleEvents['pba-received'] = { mnId: entry.mnId, llId: entry.llId, iface: entry.iface, seq: eff.seq, status: eff.status, lifetime: eff.lifetimeS, rttUs: eff.rttUs };
-          if (eff.hnp !== undefined) ev.hnp = eff.hnp;
+          if (eff.status < 128 && eff.hnps.length) {
+            ev.hnp = eff.hnps[0] as string;
+            ev.hnps = [...eff.hnps];
+          }
           this.emit('pba-received', ev);
           break;
         }
@@ -499,7 +509,8 @@ class MagRole implements Role {
       seq: s.seq,
       lifetimeS: s.lifetimeS,
       hi: s.hi,
-      hnp: s.hnp,
+      hnps: s.hnps,
+      dormant: s.dormant,
       mnId: entry.mnId,
       llId: entry.llId,
       att: entry.att,
@@ -534,22 +545,29 @@ class MagRole implements Role {
 
   // ---- router advertisements
 
-  private async sendRa(entry: BulEntry, reason: RaReason | 'rs', hnp = entry.hnp, iface = entry.iface): Promise<void> {
-    if (!this.ndp || !hnp) return;
+  /**
+   * One RA to the MN with the session's prefixes (RFC 5213 6.7: valid and
+   * preferred lifetime = what is left of the binding; a de-registration
+   * deprecates them) and, at lifetime 0, the prefixes it no longer has
+   * (an Update Notification's re-registration or a prefix transfer took
+   * them: the MN stops using them here).
+   */
+  private async sendRa(entry: BulEntry, reason: RaReason | 'rs', hnps = entry.hnps, iface = entry.iface, withdrawn: string[] = []): Promise<void> {
+    if (!this.ndp || (!hnps.length && !withdrawn.length)) return;
     const dst = this.mnLinkLocal.get(entry.key);
     try {
-      if (reason === 'deregistration') {
-        await this.ndp.sendDeprecatingRa(iface, hnp, dst);
-      } else {
-        // the prefix lives as long as the binding (RFC 5213 6.7 keeps them in step)
-        const left = entry.expiresNs === undefined ? entry.lifetimeS : Math.max(0, Math.floor(Number(entry.expiresNs - process.hrtime.bigint()) / 1e9));
-        await this.ndp.sendRa(iface, [{ hnp, validLifetime: left, preferredLifetime: left }], dst);
-      }
+      const left = entry.expiresNs === undefined ? entry.lifetimeS : Math.max(0, Math.floor(Number(entry.expiresNs - process.hrtime.bigint()) / 1e9));
+      const prefixes = [
+        ...hnps.map((hnp) => (reason === 'deregistration' ? { hnp, validLifetime: 0, preferredLifetime: 0 } : { hnp, validLifetime: left, preferredLifetime: left })),
+        ...withdrawn.map((hnp) => ({ hnp, validLifetime: 0, preferredLifetime: 0 })),
+      ];
+      await this.ndp.sendRa(iface, prefixes, dst);
       this.counters.raSent++;
-      this.emit('ra-sent', { iface, mnId: entry.mnId, llId: entry.llId, hnp, reason: reason === 'rs' ? 'rs' : reason });
+      for (const hnp of hnps) this.emit('ra-sent', { iface, mnId: entry.mnId, llId: entry.llId, hnp, reason: reason === 'rs' ? 'rs' : reason });
+      for (const hnp of withdrawn) this.emit('ra-sent', { iface, mnId: entry.mnId, llId: entry.llId, hnp, reason: 'deregistration' });
     } catch (e) {
       this.counters.raFailed++;
-      this.log.warn({ iface, hnp, reason, err: (e as Error).message }, 'RA not sent');
+      this.log.warn({ iface, hnps, withdrawn, reason, err: (e as Error).message }, 'RA not sent');
     }
   }
 
@@ -658,17 +676,4 @@ class MagRole implements Role {
   private emit<K extends RoleEventName>(type: K, data: RoleEvents[K]): void {
     publishEvent(this.ctx.bus, this.log, type, data);
   }
-}
-
-/**
- * The HNP option of a first registration (RFC 5213 6.9.1.1): the profile's
- * fixed prefix for this interface when it has one, else ::/0 (the LMA
- * allocates one from its pool).
- */
-/** The HNP a first registration of this interface asks for: its (or its shared) fixed prefix, else ::/0 (allocate). */
-export function requestedHnp(profile: MnProfile, llId: string, served: ServedMn | undefined): string {
-  const fixed = sessionPrefixes(profile, llId);
-  if (served?.hnp && fixed.includes(served.hnp)) return served.hnp;
-  if (fixed.length === 1) return fixed[0] as string;
-  return '::/0';
 }
