@@ -78,6 +78,39 @@ export function readPba(m: MessageOf<'pba'>): PbaInput | null {
   return out;
 }
 
+/** An Update Notification (RFC 7077 4.1) as the MAG takes it: which sessions it names and what it asks. */
+export interface UpnInput {
+  seq: number;
+  reason: number;
+  /** A: the LMA wants an Update Notification Acknowledgement */
+  ackRequested: boolean;
+  /** D: de-register the named sessions */
+  deregister: boolean;
+  mnId?: string;
+  llId?: string;
+  att?: number;
+}
+
+export function readUpn(m: MessageOf<'updateNotification'>): UpnInput {
+  const out: UpnInput = { seq: m.sequence, reason: m.reason, ackRequested: m.flags.A, deregister: m.flags.D };
+  const id = opt(m, 'mnId');
+  if (id) out.mnId = id.nai;
+  const ll = opt(m, 'mnLinkLayerId');
+  if (ll) out.llId = llIdText(ll.identifier);
+  const att = opt(m, 'accessTechnologyType');
+  if (att) out.att = att.value;
+  return out;
+}
+
+/** RFC 7077 4.2: the acknowledgement, same sequence number, with the identifiers the notification named. */
+export function buildUpa(u: UpnInput, status: number): MessageOf<'updateNotificationAck'> {
+  const options: MobilityOption[] = [];
+  if (u.mnId !== undefined) options.push({ kind: 'mnId', nai: u.mnId });
+  if (u.llId !== undefined) options.push({ kind: 'mnLinkLayerId', identifier: llIdHex(u.llId) });
+  if (u.att !== undefined) options.push({ kind: 'accessTechnologyType', value: u.att });
+  return { kind: 'updateNotificationAck', sequence: u.seq, status, options };
+}
+
 /** RFC 5094 Vendor-Specific Mobility Option (type 19) of docs/seed001.md: enterprise 32473 (RFC 5612), sub-type 1 "dormant". */
 export const VSMO_TYPE = 19;
 export const DOCUMENTATION_ENTERPRISE = 32473;

@@ -17,7 +17,10 @@ import { parseMagOptions, timingsOf, type MagOptions } from './config.js';
 import { HeartbeatMonitor } from '../runtime/heartbeat.js';
 import { eui64, macFromLinkLocal, slaacAddress } from './neighbour.js';
 import { NudTracker } from './nud.js';
-import { buildPbu, heartbeatRequest, heartbeatResponse, readPba, TimestampClock } from './messages.js';
+import { buildPbu, buildUpa, heartbeatRequest, heartbeatResponse, readPba, readUpn, TimestampClock } from './messages.js';
+import { parseInterfaceCommand, parseSessionCommand, type SessionCommand } from './commands.js';
+import { NoPeerSignaling, PEER_KINDS, type MagPeerSignaling } from './peers.js';
+import { HANDOFF_INDICATOR, UPA_STATUS } from '../protocol/numbers.js';
 import { warmUp } from './warmup.js';
 
 // The Mobile Access Gateway (RFC 5213 section 6). Wiring only: attachment
@@ -49,6 +52,8 @@ interface Counters {
   attachRefused: number;
   kernelFailures: number;
   heartbeatsAnswered: number;
+  updateNotifications: number;
+  commandsRefused: number;
   ignored: number;
 }
 
@@ -108,8 +113,14 @@ class MagRole implements Role {
     attachRefused: 0,
     kernelFailures: 0,
     heartbeatsAnswered: 0,
+    updateNotifications: 0,
+    commandsRefused: 0,
     ignored: 0,
   };
+  /** signaling with other MAGs (seed 004 SHI/SHIA, RFC 5949 HI/HAck): none yet (peers.ts) */
+  private readonly peers: MagPeerSignaling = new NoPeerSignaling();
+  /** per MN interface (MN-LL-ID): its priority from an `interface` update command (seeds 002/003) */
+  private readonly priorities = new Map<string, number>();
 
   async start(ctx: RoleContext): Promise<void> {
     this.ctx = ctx;
@@ -210,6 +221,17 @@ class MagRole implements Role {
       await this.ctx.bus.emit('stats', this.stats(), cmd.id);
       return true;
     }
+    if (cmd.type === 'session') {
+      await this.ctx.bus.emit('session', this.onSessionCommand(cmd.args), cmd.id);
+      return true;
+    }
+    if (cmd.type === 'interface') {
+      const c = parseInterfaceCommand(cmd.args);
+      if (c.ok && c.value.priority !== undefined) this.priorities.set(c.value.llId, c.value.priority);
+      if (!c.ok) this.counters.commandsRefused++;
+      await this.ctx.bus.emit('interface', c.ok ? { ok: true } : { ok: false, error: c.error }, cmd.id);
+      return true;
+    }
     if (cmd.type === 'bul') {
       const now = process.hrtime.bigint();
       await this.ctx.bus.emit('bul', { entries: this.bul.list().map((e) => entryJson(e, now)) }, cmd.id);
@@ -226,7 +248,39 @@ class MagRole implements Role {
       ndp: this.ndp ? { ...this.ndp.counters } : null,
       dataplane: this.dp ? { backend: this.dp.backend, ...this.dp.counters } : null,
       heartbeat: this.heartbeat ? { state: this.heartbeat.peerState, missed: this.heartbeat.missedCount } : null,
+      peers: { ...this.peers.counters },
     };
+  }
+
+  // ---- scenario commands (docs/seed001.md)
+
+  /**
+   * `session` commands: an interface handover or a prefix transfer sends the
+   * named interface's session again at once with HI 2 (RFC 5213 5.4.1: the
+   * LMA moves the other interface's prefixes, all of them for an all-zero
+   * HNP, the named ones otherwise); the PBA's prefixes are then this
+   * session's. The interface must be attached here.
+   */
+  private onSessionCommand(args: unknown): { ok: true; key: string; seq?: number } | { ok: false; error: string } {
+    const c = parseSessionCommand(args);
+    if (!c.ok) {
+      this.counters.commandsRefused++;
+      return c;
+    }
+    const cmd: SessionCommand = c.value;
+    const entry = this.bul.list().find((e) => e.mnId === cmd.mnId && e.llId === cmd.llId && e.state !== 'deregistering');
+    const refuse = (error: string) => {
+      this.counters.commandsRefused++;
+      this.log.warn({ cmd, error }, 'session command refused');
+      return { ok: false as const, error };
+    };
+    if (cmd.op === 'add-session') return refuse('add-session: sessions with a Binding Identifier are not implemented in this MAG yet');
+    if (!entry) return refuse(`${cmd.op}: interface ${cmd.llId} of ${cmd.mnId} has no session at this MAG`);
+    const hnps = cmd.op === 'transfer-prefixes' ? [...new Set([...entry.hnps, ...cmd.hnps])] : (cmd.hnps ?? []);
+    this.log.info({ op: cmd.op, mnId: cmd.mnId, llId: cmd.llId, fromLlId: cmd.fromLlId, hnps }, 'session command: re-registering with HI 2');
+    this.bul.reregister(entry.key, HANDOFF_INDICATOR.differentInterface, hnps);
+    const seq = this.bul.get(entry.key)?.pending?.tx.at(-1)?.seq;
+    return seq === undefined ? { ok: true, key: entry.key } : { ok: true, key: entry.key, seq };
   }
 
   // ---- attachment detection
@@ -294,8 +348,8 @@ class MagRole implements Role {
     for (const key of [...keys]) this.detachKey(key, 'carrier');
   }
 
-  /** The MN of an entry left its access link (carrier gone, or NUD found it unreachable): de-register it. */
-  private detachKey(key: string, trigger: 'carrier' | 'nud'): void {
+  /** The MN of an entry left its access link (carrier gone, or NUD found it unreachable), or the LMA asked: de-register it. */
+  private detachKey(key: string, trigger: 'carrier' | 'nud' | 'lma'): void {
     const e = this.bul.get(key);
     const iface = e?.iface;
     if (iface) this.onIface.get(iface)?.delete(key);
@@ -306,7 +360,8 @@ class MagRole implements Role {
     if (!e) return;
     if (!e.routes) this.links?.drop(key);
     if (trigger === 'nud') this.log.info({ mnId: e.mnId, iface, address: this.nud.confirmed(key) }, 'MN unreachable (NUD failed): detaching');
-    this.emit('mn-detach', { iface: e.iface, mnId: e.mnId, llId: e.llId, trigger });
+    // an LMA's de-registration request (Update Notification with D) is no detachment of the MN from the link
+    if (trigger !== 'lma') this.emit('mn-detach', { iface: e.iface, mnId: e.mnId, llId: e.llId, trigger });
     this.bul.detach(key);
   }
 
@@ -653,14 +708,52 @@ class MagRole implements Role {
       case 'heartbeat':
         this.onHeartbeat(msg, m);
         return;
+      case 'updateNotification':
+        this.onUpdateNotification(msg, m);
+        return;
       case 'bindingError':
         this.counters.ignored++;
         this.log.warn({ src: m.src, status: msg.status }, 'Binding Error received');
         return;
       default:
+        if (PEER_KINDS.has(msg.kind)) {
+          for (const eff of this.peers.receive({ msg, src: m.src, port: m.port })) {
+            if (eff.kind === 'send') this.transport?.send(eff.msg, eff.to);
+            else this.log.debug({ why: eff.why }, 'peer signaling ignored');
+          }
+          return;
+        }
         this.counters.ignored++;
         this.log.debug({ src: m.src, kind: msg.kind }, 'Mobility Header message the MAG does not handle');
     }
+  }
+
+  /**
+   * RFC 7077: the LMA asks the MAG to register the named sessions again (the
+   * LMA changed them: a prefix moved to another interface, seed 001 2.2).
+   * Each is re-registered at once with HI 5 and the prefixes it holds; the
+   * PBA's prefixes are the session's from then on (bul.ts: the others are
+   * unprogrammed and withdrawn in an RA at lifetime 0). D asks for a
+   * de-registration instead. Acknowledged when A is set: 0, or 132 (MN not
+   * attached) when no session matches.
+   */
+  private onUpdateNotification(msg: MessageOf<'updateNotification'>, m: Inbound): void {
+    if (m.src !== this.opts.lmaAddress) {
+      this.counters.ignored++;
+      this.log.warn({ src: m.src }, 'Update Notification from an address that is not our LMA dropped');
+      return;
+    }
+    this.counters.updateNotifications++;
+    const u = readUpn(msg);
+    const entries = this.bul
+      .list()
+      .filter((e) => (u.mnId === undefined || e.mnId === u.mnId) && (u.llId === undefined || e.llId === u.llId) && (u.att === undefined || e.att === u.att));
+    this.log.info({ seq: u.seq, reason: u.reason, deregister: u.deregister, sessions: entries.map((e) => e.key) }, 'Update Notification');
+    for (const e of entries) {
+      if (u.deregister) this.detachKey(e.key, 'lma');
+      else this.bul.reregister(e.key, HANDOFF_INDICATOR.notChanged);
+    }
+    if (u.ackRequested) this.transport?.send(buildUpa(u, entries.length ? UPA_STATUS.success : UPA_STATUS.mnNotAttached), m.src, m.port);
   }
 
   private onHeartbeat(msg: MessageOf<'heartbeat'>, m: Inbound): void {
