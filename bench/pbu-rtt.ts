@@ -157,7 +157,7 @@ async function client(rounds: number, count: number, warm: number): Promise<void
     tr.onMessage((m) => {
       if (m.msg.kind !== 'pba' || !waiting || m.msg.sequence !== waiting.seq) return;
       const p = readPba(m.msg); // the MAG reads the PBA as the role does; its decode is inside the sample
-      if (p?.hnp && p.status === 0) hnp = p.hnp;
+      if (p?.hnps[0] && p.status === 0) hnp = p.hnps[0];
       waiting.done(process.hrtime.bigint());
     });
     const iface = mn.interfaces[0] as MnProfile['interfaces'][number];
@@ -178,7 +178,7 @@ async function client(rounds: number, count: number, warm: number): Promise<void
               resolve(Number(rx - t0) / 1e3);
             },
           };
-          const msg = buildPbu({ seq, lifetimeS: 60, hi: hnp === '::/0' ? 1 : 5, hnp, mnId: mn.mnId, llId: iface.llId, att: iface.att, linkLocal: 'fe80::1', timestamp: clock.next() });
+          const msg = buildPbu({ seq, lifetimeS: 60, hi: hnp === '::/0' ? 1 : 5, hnps: hnp === '::/0' ? [] : [hnp], mnId: mn.mnId, llId: iface.llId, att: iface.att, linkLocal: 'fe80::1', timestamp: clock.next() });
           pbuBytes = encodeMessage(msg).length;
           tr.send(msg, LMAA);
         }),
@@ -187,7 +187,7 @@ async function client(rounds: number, count: number, warm: number): Promise<void
   const echoSock = dgram.createSocket({ type: 'udp6', ipv6Only: true });
   await new Promise<void>((resolve) => echoSock.bind({ address: PCOA, port: PORT.client + 20 }, resolve));
   // the bytes a PBU has on the wire (checksummed like MhTransport does), copied per send as MhTransport does
-  const sample = buildPbu({ seq: 1, lifetimeS: 60, hi: 5, hnp: '2001:db8:a:ffff::/64', mnId: benchProfile(1).mnId, llId: '02:be:0c:00:00:01', att: 4, linkLocal: 'fe80::1', timestamp: clock.next() });
+  const sample = buildPbu({ seq: 1, lifetimeS: 60, hi: 5, hnps: ['2001:db8:a:ffff::/64'], mnId: benchProfile(1).mnId, llId: '02:be:0c:00:00:01', att: 4, linkLocal: 'fe80::1', timestamp: clock.next() });
   const wire = withChecksum(Uint8Array.from(encodeMessage(sample)), bytesOf(PCOA), bytesOf(LMAA));
   let echoDone: ((rx: bigint) => void) | null = null;
   echoSock.on('message', () => echoDone?.(process.hrtime.bigint()));

@@ -95,6 +95,11 @@ export class AccessKernel {
     await this.shell.run(`neigh flush dev ${iface}`);
   }
 
+  /** Have the kernel probe the MN's address now (NUD, nud.ts): unicast NSs to that MAC; the entry ends REACHABLE or FAILED. */
+  probeNeighbour(iface: string, address: string, mac: string): void {
+    void this.shell.run(`neigh replace ${address} lladdr ${mac} dev ${iface} nud probe`);
+  }
+
   /**
    * Who is on an access link: one echo request to all nodes (-L: not our own
    * answer); the link-local addresses that answered. For links the plan names

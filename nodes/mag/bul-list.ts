@@ -20,7 +20,8 @@ export interface PbaInput {
   seq: number;
   status: number;
   lifetimeS: number;
-  hnp?: string;
+  /** the PBA's HNP options (all-zero ones left out) */
+  hnps: string[];
   refreshS?: number;
   /** from the PBA's options, to find the entry when the sequence number does not (status 135) */
   mnId?: string;
@@ -72,10 +73,16 @@ export class BindingUpdateList {
     }
     key ??= this.bySeq.get(p.seq);
     if (key === undefined || !this.entries.has(key)) return false;
-    const ev: BulEvent = { type: 'pba', seq: p.seq, status: p.status, lifetimeS: p.lifetimeS, nowNs: rxNs };
-    if (p.hnp !== undefined) ev.hnp = p.hnp;
+    const ev: Extract<BulEvent, { type: 'pba' }> = { type: 'pba', seq: p.seq, status: p.status, lifetimeS: p.lifetimeS, hnps: p.hnps, nowNs: rxNs };
     if (p.refreshS !== undefined) ev.refreshS = p.refreshS;
     this.run(key, ev);
+    return true;
+  }
+
+  /** Register a session again at once (Update Notification, interface handover, prefix transfer); false when there is no entry. */
+  reregister(key: string, hi: number, hnps?: string[]): boolean {
+    if (!this.entries.has(key)) return false;
+    this.run(key, hnps === undefined ? { type: 'reregister', hi, nowNs: this.clock() } : { type: 'reregister', hi, hnps, nowNs: this.clock() });
     return true;
   }
 
@@ -136,5 +143,5 @@ export class BindingUpdateList {
 function synthetic(key: string): BulEntry {
   // only reached for an event on no entry (step answers 'ignored'); gives perform something to log
   const [mnId = '', llId = '', att = '0'] = key.split('|');
-  return { key, mnId, llId, att: Number(att), iface: '', state: 'registering', requestedHnp: '::/0', lifetimeS: 0, routes: false, seq: 0 };
+  return { key, mnId, llId, att: Number(att), iface: '', state: 'registering', requestedHnps: [], hnps: [], dormant: false, lifetimeS: 0, routes: false, seq: 0 };
 }

@@ -49,7 +49,8 @@ export type TimerName = 'retransmit' | 'refresh' | 'expire';
 export interface Pending {
   lifetimeS: number; // 0 = de-registration
   hi: number;
-  hnp: string; // CIDR sent in the HNP option (::/0 = allocate)
+  /** CIDRs sent in HNP options ([] = one all-zero option: the LMA allocates or, with HI 2, moves the other interface's) */
+  hnps: string[];
   attempt: number; // transmissions so far
   backoffMs: number; // wait after the last transmission
   tx: Array<{ seq: number; ns: bigint }>; // the sequence numbers sent for this request (newest last)
@@ -62,10 +63,12 @@ export interface BulEntry {
   readonly att: number;
   iface: string; // access interface the MN is on
   state: BulState;
-  /** what a first registration asks for: the profile's fixed prefix, or ::/0 */
-  requestedHnp: string;
-  /** granted by the LMA (CIDR), once a PBA accepted it */
-  hnp?: string;
+  /** what a first registration asks for: the interface's fixed (or shared) prefixes; [] = all-zero */
+  requestedHnps: string[];
+  /** granted by the LMA (CIDRs), once a PBA accepted them; [] before */
+  hnps: string[];
+  /** a dormant binding (seed 001 appendix D): every PBU carries the dormant Vendor-Specific option */
+  dormant: boolean;
   /** granted lifetime, seconds (0 until accepted) */
   lifetimeS: number;
   /** when the granted lifetime runs out (CLOCK_MONOTONIC ns), when bound or renewing */
@@ -84,8 +87,9 @@ export interface AttachInfo {
   llId: string;
   att: number;
   iface: string;
-  requestedHnp: string;
+  requestedHnps: string[];
   hi: number;
+  dormant?: boolean;
 }
 
 export type BulEvent =
@@ -96,23 +100,30 @@ export type BulEvent =
       seq: number;
       status: number;
       lifetimeS: number;
-      hnp?: string; // CIDR of the PBA's HNP option
+      hnps: string[]; // CIDRs of the PBA's HNP options (all-zero ones left out)
       refreshS?: number; // Binding Refresh Advice
       nowNs: bigint;
     }
-  | { type: 'timer'; timer: TimerName; nowNs: bigint };
+  | { type: 'timer'; timer: TimerName; nowNs: bigint }
+  /**
+   * Register the bound session again now: an Update Notification from the
+   * LMA (RFC 7077: HI 5, the prefixes held), or a scenario command (HI 2
+   * with the named or all-zero prefixes: seed 001 section 2.2)
+   */
+  | { type: 'reregister'; hi: number; hnps?: string[]; nowNs: bigint };
 
 export type RaReason = 'attach' | 'periodic' | 'deregistration';
 
 export type Effect =
-  | { kind: 'send'; seq: number; lifetimeS: number; hi: number; hnp: string; attempt: number }
+  | { kind: 'send'; seq: number; lifetimeS: number; hi: number; hnps: string[]; attempt: number; dormant: boolean }
   | { kind: 'arm'; timer: TimerName; ms: number }
   | { kind: 'cancel'; timer: TimerName }
   | { kind: 'program'; hnp: string; iface: string }
   | { kind: 'unprogram'; hnp: string; iface: string }
-  | { kind: 'advertise'; hnp: string; iface: string; reason: RaReason }
+  /** one RA with these prefixes (deregistration: at preferred lifetime 0), and those no longer the MN's at lifetime 0 */
+  | { kind: 'advertise'; hnps: string[]; withdrawn: string[]; iface: string; reason: RaReason }
   /** a PBA matched an outstanding PBU (the pba-received event) */
-  | { kind: 'pba'; seq: number; status: number; lifetimeS: number; hnp?: string; rttUs: number }
+  | { kind: 'pba'; seq: number; status: number; lifetimeS: number; hnps: string[]; rttUs: number }
   | { kind: 'failed'; reason: string; status?: number }
   | { kind: 'removed' }
   | { kind: 'ignored'; why: string };
@@ -165,7 +176,9 @@ export function step(entry: BulEntry | undefined, ev: BulEvent, env: StepEnv): S
       att: ev.info.att,
       iface: ev.info.iface,
       state: 'registering',
-      requestedHnp: ev.info.requestedHnp,
+      requestedHnps: [...ev.info.requestedHnps],
+      hnps: [],
+      dormant: ev.info.dormant === true,
       lifetimeS: 0,
       routes: false,
       seq: (env.seqStart() - 1) & 0xffff,
@@ -181,6 +194,8 @@ export function step(entry: BulEntry | undefined, ev: BulEvent, env: StepEnv): S
       return onPba(entry, ev, env);
     case 'timer':
       return onTimer(entry, ev.timer, ev.nowNs, env);
+    case 'reregister':
+      return onReregister(entry, ev, env);
   }
 }
 
@@ -189,13 +204,13 @@ function register(e: BulEntry, hi: number, nowNs: bigint, env: StepEnv): StepRes
   e.state = 'registering';
   e.lifetimeS = 0;
   e.expiresNs = undefined;
-  e.pending = newPending(env.timings.lifetimeS, hi, e.hnp ?? e.requestedHnp, env);
+  e.pending = newPending(env.timings.lifetimeS, hi, e.hnps.length ? e.hnps : e.requestedHnps, env);
   transmit(e, nowNs, env, effects);
   return { entry: e, effects };
 }
 
-function newPending(lifetimeS: number, hi: number, hnp: string, env: StepEnv): Pending {
-  return { lifetimeS, hi, hnp, attempt: 0, backoffMs: env.timings.retransmitInitialMs, tx: [] };
+function newPending(lifetimeS: number, hi: number, hnps: string[], env: StepEnv): Pending {
+  return { lifetimeS, hi, hnps: [...hnps], attempt: 0, backoffMs: env.timings.retransmitInitialMs, tx: [] };
 }
 
 /** Send (or resend) the pending PBU with a fresh sequence number and arm its retransmission. */
@@ -207,7 +222,7 @@ function transmit(e: BulEntry, nowNs: bigint, env: StepEnv, effects: Effect[]): 
   p.attempt += 1;
   p.tx.push({ seq, ns: nowNs });
   if (p.tx.length > MAX_TX_KEPT) p.tx.shift();
-  effects.push({ kind: 'send', seq, lifetimeS: p.lifetimeS, hi: p.hi, hnp: p.hnp, attempt: p.attempt });
+  effects.push({ kind: 'send', seq, lifetimeS: p.lifetimeS, hi: p.hi, hnps: [...p.hnps], attempt: p.attempt, dormant: e.dormant });
   effects.push({ kind: 'arm', timer: 'retransmit', ms: p.backoffMs });
 }
 
@@ -222,10 +237,10 @@ function onAttach(e: BulEntry, info: AttachInfo, nowNs: bigint, env: StepEnv): S
   const effects: Effect[] = [];
   const old = e.iface;
   e.iface = info.iface;
-  if (e.routes && e.hnp) {
-    effects.push({ kind: 'unprogram', hnp: e.hnp, iface: old });
-    effects.push({ kind: 'program', hnp: e.hnp, iface: e.iface });
-    effects.push({ kind: 'advertise', hnp: e.hnp, iface: e.iface, reason: 'attach' });
+  if (e.routes && e.hnps.length) {
+    for (const hnp of e.hnps) effects.push({ kind: 'unprogram', hnp, iface: old });
+    for (const hnp of e.hnps) effects.push({ kind: 'program', hnp, iface: e.iface });
+    effects.push({ kind: 'advertise', hnps: [...e.hnps], withdrawn: [], iface: e.iface, reason: 'attach' });
   }
   return { entry: e, effects };
 }
@@ -235,11 +250,11 @@ function onDetach(e: BulEntry, nowNs: bigint, env: StepEnv): StepResult {
   // no deprecating RA: the MN is gone from this link, and on a handover it
   // keeps its prefix at the next MAG
   const effects: Effect[] = [{ kind: 'cancel', timer: 'refresh' }, { kind: 'cancel', timer: 'expire' }];
-  if (e.routes && e.hnp) effects.push({ kind: 'unprogram', hnp: e.hnp, iface: e.iface });
+  if (e.routes) for (const hnp of e.hnps) effects.push({ kind: 'unprogram', hnp, iface: e.iface });
   e.routes = false;
   e.state = 'deregistering';
   // HI 4 (unknown): the MAG cannot tell a handover from a switch-off
-  e.pending = newPending(0, HANDOFF_INDICATOR.unknown, e.hnp ?? e.requestedHnp, env);
+  e.pending = newPending(0, HANDOFF_INDICATOR.unknown, e.hnps.length ? e.hnps : e.requestedHnps, env);
   transmit(e, nowNs, env, effects);
   return { entry: e, effects };
 }
@@ -267,7 +282,7 @@ function onPba(e: BulEntry, ev: Extract<BulEvent, { type: 'pba' }>, env: StepEnv
     const sent = tx ?? (p.tx[p.tx.length - 1] as { seq: number; ns: bigint });
     const effects: Effect[] = [
       { kind: 'cancel', timer: 'retransmit' },
-      { kind: 'pba', seq: ev.seq, status: ev.status, lifetimeS: ev.lifetimeS, rttUs: rttUs(ev.nowNs, sent.ns) },
+      { kind: 'pba', seq: ev.seq, status: ev.status, lifetimeS: ev.lifetimeS, hnps: [...ev.hnps], rttUs: rttUs(ev.nowNs, sent.ns) },
     ];
     // RFC 5213 6.9.1.2: take the number the LMA echoed as the last one sent; the PBU goes again above it
     if (ev.status === PBA_STATUS.sequenceOutOfWindow) e.seq = ev.seq & 0xffff;
@@ -284,8 +299,8 @@ function onPba(e: BulEntry, ev: Extract<BulEvent, { type: 'pba' }>, env: StepEnv
     seq: ev.seq,
     status: ev.status,
     lifetimeS: ev.lifetimeS,
+    hnps: [...ev.hnps],
     rttUs: rttUs(ev.nowNs, tx.ns),
-    ...(ev.hnp !== undefined ? { hnp: ev.hnp } : {}),
   });
   e.pending = undefined;
 
@@ -294,14 +309,18 @@ function onPba(e: BulEntry, ev: Extract<BulEvent, { type: 'pba' }>, env: StepEnv
     return { entry: undefined, effects };
   }
   if (ev.status >= 128) return lose(e, effects, `refused by the LMA (status ${ev.status})`, ev.status);
-  const hnp = ev.hnp ?? (e.hnp !== undefined ? e.hnp : isUnspecified(e.requestedHnp) ? undefined : e.requestedHnp);
-  if (hnp === undefined) return lose(e, effects, 'PBA accepted without a home network prefix');
+  // the prefixes of the session: what the PBA lists; a PBA that lists none keeps what we hold or asked for
+  const hnps = ev.hnps.length ? [...new Set(ev.hnps)] : e.hnps.length ? e.hnps : p.hnps.length ? p.hnps : e.requestedHnps;
+  if (hnps.length === 0) return lose(e, effects, 'PBA accepted without a home network prefix');
   if (ev.lifetimeS <= 0) return lose(e, effects, 'PBA accepted with lifetime 0');
 
   const renewing = e.state === 'renewing';
-  const moved = e.routes && e.hnp !== undefined && e.hnp !== hnp;
-  if (moved) effects.push({ kind: 'unprogram', hnp: e.hnp as string, iface: e.iface });
-  e.hnp = hnp;
+  // prefixes the session no longer has (an Update Notification's re-registration, a transfer to another
+  // interface) go from the kernel and are withdrawn in the RA; new ones are programmed
+  const gone = e.routes ? e.hnps.filter((h) => !hnps.includes(h)) : [];
+  const added = e.routes ? hnps.filter((h) => !e.hnps.includes(h)) : hnps;
+  for (const hnp of gone) effects.push({ kind: 'unprogram', hnp, iface: e.iface });
+  e.hnps = [...hnps];
   e.lifetimeS = ev.lifetimeS;
   e.acceptedSeq = tx.seq;
   e.state = 'bound';
@@ -313,24 +332,31 @@ function onPba(e: BulEntry, ev: Extract<BulEvent, { type: 'pba' }>, env: StepEnv
   if (ev.refreshS !== undefined && ev.refreshS > 0) refreshMs = Math.min(refreshMs, ev.refreshS * 1000);
   effects.push({ kind: 'arm', timer: 'refresh', ms: Math.max(0, Math.min(refreshMs, left)) });
   effects.push({ kind: 'arm', timer: 'expire', ms: left });
-  if (!e.routes || moved) {
-    effects.push({ kind: 'program', hnp, iface: e.iface });
-    e.routes = true;
-  }
-  effects.push({ kind: 'advertise', hnp, iface: e.iface, reason: renewing && !moved ? 'periodic' : 'attach' });
+  for (const hnp of added) effects.push({ kind: 'program', hnp, iface: e.iface });
+  e.routes = true;
+  const changed = gone.length > 0 || (added.length > 0 && renewing);
+  effects.push({ kind: 'advertise', hnps: [...hnps], withdrawn: gone, iface: e.iface, reason: renewing && !changed ? 'periodic' : 'attach' });
   return { entry: e, effects };
 }
 
-function isUnspecified(cidr: string): boolean {
-  return cidr === '::/0';
+/** Register the session again at once (Update Notification, interface handover, prefix transfer). */
+function onReregister(e: BulEntry, ev: Extract<BulEvent, { type: 'reregister' }>, env: StepEnv): StepResult {
+  if (e.state === 'deregistering') return { entry: e, effects: [{ kind: 'ignored', why: 're-registration while deregistering' }] };
+  const effects: Effect[] = [{ kind: 'cancel', timer: 'retransmit' }];
+  const hnps = ev.hnps ?? (e.hnps.length ? e.hnps : e.requestedHnps);
+  if (e.state === 'bound' || e.state === 'renewing') e.state = 'renewing';
+  else e.state = 'registering';
+  e.pending = newPending(env.timings.lifetimeS, ev.hi, hnps, env);
+  transmit(e, ev.nowNs, env, effects);
+  return { entry: e, effects };
 }
 
 /** The binding is gone (refused, expired, or an unusable PBA): routes out, deprecate the prefix, entry goes. */
 function lose(e: BulEntry, effects: Effect[], reason: string, status?: number): StepResult {
   effects.push({ kind: 'cancel', timer: 'retransmit' }, { kind: 'cancel', timer: 'refresh' }, { kind: 'cancel', timer: 'expire' });
-  if (e.routes && e.hnp) {
-    effects.push({ kind: 'unprogram', hnp: e.hnp, iface: e.iface });
-    effects.push({ kind: 'advertise', hnp: e.hnp, iface: e.iface, reason: 'deregistration' });
+  if (e.routes && e.hnps.length) {
+    for (const hnp of e.hnps) effects.push({ kind: 'unprogram', hnp, iface: e.iface });
+    effects.push({ kind: 'advertise', hnps: [...e.hnps], withdrawn: [], iface: e.iface, reason: 'deregistration' });
   }
   e.routes = false;
   effects.push(status === undefined ? { kind: 'failed', reason } : { kind: 'failed', reason, status });
@@ -364,9 +390,9 @@ function onTimer(e: BulEntry, timer: TimerName, nowNs: bigint, env: StepEnv): St
       return { entry: e, effects };
     }
     case 'refresh': {
-      if (e.state !== 'bound' || e.hnp === undefined) return { entry: e, effects: [{ kind: 'ignored', why: `refresh timer while ${e.state}` }] };
+      if (e.state !== 'bound' || e.hnps.length === 0) return { entry: e, effects: [{ kind: 'ignored', why: `refresh timer while ${e.state}` }] };
       e.state = 'renewing';
-      e.pending = newPending(env.timings.lifetimeS, HANDOFF_INDICATOR.notChanged, e.hnp, env);
+      e.pending = newPending(env.timings.lifetimeS, HANDOFF_INDICATOR.notChanged, e.hnps, env);
       const effects: Effect[] = [];
       transmit(e, nowNs, env, effects);
       return { entry: e, effects };
@@ -387,8 +413,9 @@ export function entryJson(e: BulEntry, nowNs: bigint): Record<string, unknown> {
     att: e.att,
     iface: e.iface,
     state: e.state,
-    requestedHnp: e.requestedHnp,
-    hnp: e.hnp ?? null,
+    requestedHnps: e.requestedHnps,
+    hnps: e.hnps,
+    dormant: e.dormant,
     lifetimeS: e.lifetimeS,
     remainingS: e.expiresNs === undefined ? null : Math.max(0, Number(e.expiresNs - nowNs) / 1e9),
     routes: e.routes,
@@ -397,7 +424,7 @@ export function entryJson(e: BulEntry, nowNs: bigint): Record<string, unknown> {
       ? {
           lifetimeS: e.pending.lifetimeS,
           hi: e.pending.hi,
-          hnp: e.pending.hnp,
+          hnps: e.pending.hnps,
           attempt: e.pending.attempt,
           seq: e.pending.tx[e.pending.tx.length - 1]?.seq ?? null,
         }

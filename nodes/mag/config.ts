@@ -49,6 +49,14 @@ export const MagOptions = z
     raIntervalMaxMs: ms.default(10000),
     raRouterLifetimeS: z.number().int().min(0).max(9000).default(1800),
 
+    /**
+     * NUD as a detach trigger (nud.ts): every bound MN's address is probed by
+     * the kernel this often, and an MN whose confirmed address goes FAILED
+     * (ucast_solicit NSs unanswered, 3 s with the kernel's defaults) is
+     * de-registered as if its carrier had gone; 0 = carrier loss only
+     */
+    nudIntervalMs: ms.default(5000),
+
     /** RFC 5847 heartbeat toward the LMA: interval (0 = only answer the LMA's) and misses before peer-state failed */
     heartbeatIntervalMs: ms.default(1000),
     heartbeatMissed: z.number().int().min(1).default(3),

@@ -9,7 +9,10 @@ export interface PbuFields {
   seq: number;
   lifetimeS: number; // seconds; sent in 4 s units, rounded up
   hi: number;
-  hnp: string; // CIDR, ::/0 = allocate
+  /** CIDRs, one HNP option each; [] = one all-zero option (allocate, or with HI 2 all of the other interface's) */
+  hnps: string[];
+  /** seed 001 appendix D: the dormant Vendor-Specific Mobility Option (docs/seed001.md) */
+  dormant?: boolean;
   mnId: string;
   llId: string; // hex octets with ':'
   att: number;
@@ -35,16 +38,16 @@ export function splitCidr(cidr: string): { prefix: string; prefixLength: number 
 
 /** RFC 5213 6.9.1.1: P and A set, with MN-ID, HNP, HI, ATT, MN-LL-ID, [LLA], [Timestamp]. */
 export function buildPbu(f: PbuFields): MessageOf<'pbu'> {
-  const { prefix, prefixLength } = splitCidr(f.hnp);
   const options: MobilityOption[] = [
     { kind: 'mnId', nai: f.mnId },
-    { kind: 'hnp', prefix, prefixLength },
+    ...(f.hnps.length ? f.hnps : ['::/0']).map((h): MobilityOption => ({ kind: 'hnp', ...splitCidr(h) })),
     { kind: 'handoffIndicator', value: f.hi },
     { kind: 'accessTechnologyType', value: f.att },
     { kind: 'mnLinkLayerId', identifier: llIdHex(f.llId) },
   ];
   if (f.linkLocal !== undefined) options.push({ kind: 'linkLocalAddress', address: f.linkLocal });
   if (f.timestamp !== undefined) options.push({ kind: 'timestamp', ...f.timestamp });
+  if (f.dormant) options.push(dormantOption());
   return {
     kind: 'pbu',
     sequence: f.seq,
@@ -61,10 +64,9 @@ function opt<K extends MobilityOption['kind']>(m: Message, kind: K): OptionOf<K>
 /** A PBA as the BUL takes it; null when it is not a proxy binding acknowledgement (P flag clear). */
 export function readPba(m: MessageOf<'pba'>): PbaInput | null {
   if (!m.flags.P) return null;
-  const out: PbaInput = { seq: m.sequence, status: m.status, lifetimeS: m.lifetime * 4 };
-  const hnp = opt(m, 'hnp');
-  // ::/0 in a PBA is no prefix (a refusal echoes what was asked)
-  if (hnp && !(hnp.prefixLength === 0 && hnp.prefix === '::')) out.hnp = `${hnp.prefix}/${hnp.prefixLength}`;
+  const out: PbaInput = { seq: m.sequence, status: m.status, lifetimeS: m.lifetime * 4, hnps: [] };
+  // every HNP option is one prefix of the session; ::/0 is none (a refusal echoes what was asked)
+  for (const o of m.options) if (o.kind === 'hnp' && !(o.prefixLength === 0 && o.prefix === '::')) out.hnps.push(`${o.prefix}/${o.prefixLength}`);
   const bra = opt(m, 'bindingRefreshAdvice');
   if (bra) out.refreshS = bra.interval * 4; // RFC 6275 6.2.4: 4 s units
   const id = opt(m, 'mnId');
@@ -74,6 +76,54 @@ export function readPba(m: MessageOf<'pba'>): PbaInput | null {
   const att = opt(m, 'accessTechnologyType');
   if (att) out.att = att.value;
   return out;
+}
+
+/** An Update Notification (RFC 7077 4.1) as the MAG takes it: which sessions it names and what it asks. */
+export interface UpnInput {
+  seq: number;
+  reason: number;
+  /** A: the LMA wants an Update Notification Acknowledgement */
+  ackRequested: boolean;
+  /** D: de-register the named sessions */
+  deregister: boolean;
+  mnId?: string;
+  llId?: string;
+  att?: number;
+}
+
+export function readUpn(m: MessageOf<'updateNotification'>): UpnInput {
+  const out: UpnInput = { seq: m.sequence, reason: m.reason, ackRequested: m.flags.A, deregister: m.flags.D };
+  const id = opt(m, 'mnId');
+  if (id) out.mnId = id.nai;
+  const ll = opt(m, 'mnLinkLayerId');
+  if (ll) out.llId = llIdText(ll.identifier);
+  const att = opt(m, 'accessTechnologyType');
+  if (att) out.att = att.value;
+  return out;
+}
+
+/** RFC 7077 4.2: the acknowledgement, same sequence number, with the identifiers the notification named. */
+export function buildUpa(u: UpnInput, status: number): MessageOf<'updateNotificationAck'> {
+  const options: MobilityOption[] = [];
+  if (u.mnId !== undefined) options.push({ kind: 'mnId', nai: u.mnId });
+  if (u.llId !== undefined) options.push({ kind: 'mnLinkLayerId', identifier: llIdHex(u.llId) });
+  if (u.att !== undefined) options.push({ kind: 'accessTechnologyType', value: u.att });
+  return { kind: 'updateNotificationAck', sequence: u.seq, status, options };
+}
+
+/** RFC 5094 Vendor-Specific Mobility Option (type 19) of docs/seed001.md: enterprise 32473 (RFC 5612), sub-type 1 "dormant". */
+export const VSMO_TYPE = 19;
+export const DOCUMENTATION_ENTERPRISE = 32473;
+export const VSMO_DORMANT = 1;
+export function dormantOption(): MobilityOption {
+  const data = DOCUMENTATION_ENTERPRISE.toString(16).padStart(8, '0') + VSMO_DORMANT.toString(16).padStart(2, '0');
+  return { kind: 'unknown', type: VSMO_TYPE, data };
+}
+
+/** Whether a message carries the dormant Vendor-Specific option. */
+export function isDormant(m: Message): boolean {
+  const want = dormantOption() as { data: string };
+  return m.options.some((o) => o.kind === 'unknown' && o.type === VSMO_TYPE && o.data.toLowerCase() === want.data);
 }
 
 /** RFC 5213 8.8: 48-bit seconds since 1970 and 16-bit 1/65536 fractions, strictly increasing per MAG. */

@@ -9,13 +9,18 @@ import { NdpRouter } from '../runtime/ndp.js';
 import { magAllowed, PolicyStore, sessionPrefixes, type MnProfile } from '../runtime/policy-store.js';
 import type { Role, RoleContext } from '../runtime/role.js';
 import { AccessKernel } from './access-kernel.js';
-import { accessInterfaces, handoffIndicator, retryHandoffIndicator, type AccessIface, type ServedMn } from './access.js';
+import { accessInterfaces, retryHandoffIndicator, type AccessIface, type ServedMn } from './access.js';
+import { decideAttach } from './attach.js';
 import { BindingUpdateList } from './bul-list.js';
 import { type BulEntry, type Effect, entryJson, entryKey, type RaReason } from './bul.js';
 import { parseMagOptions, timingsOf, type MagOptions } from './config.js';
 import { HeartbeatMonitor } from '../runtime/heartbeat.js';
-import { macFromLinkLocal } from './neighbour.js';
-import { buildPbu, heartbeatRequest, heartbeatResponse, readPba, TimestampClock } from './messages.js';
+import { eui64, macFromLinkLocal, slaacAddress } from './neighbour.js';
+import { NudTracker } from './nud.js';
+import { buildPbu, buildUpa, heartbeatRequest, heartbeatResponse, readPba, readUpn, TimestampClock } from './messages.js';
+import { parseInterfaceCommand, parseSessionCommand, type SessionCommand } from './commands.js';
+import { NoPeerSignaling, PEER_KINDS, type MagPeerSignaling } from './peers.js';
+import { HANDOFF_INDICATOR, UPA_STATUS } from '../protocol/numbers.js';
 import { warmUp } from './warmup.js';
 
 // The Mobile Access Gateway (RFC 5213 section 6). Wiring only: attachment
@@ -47,6 +52,8 @@ interface Counters {
   attachRefused: number;
   kernelFailures: number;
   heartbeatsAnswered: number;
+  updateNotifications: number;
+  commandsRefused: number;
   ignored: number;
 }
 
@@ -89,6 +96,9 @@ class MagRole implements Role {
    */
   private readonly profiles = new Map<string, { profile: MnProfile | null; atMs: number }>();
   private policyTimer: NodeJS.Timeout | undefined;
+  /** NUD of the bound MNs (nud.ts), probed every nudIntervalMs */
+  private readonly nud = new NudTracker();
+  private nudTimer: NodeJS.Timeout | undefined;
   private stopping = false;
   private readonly counters: Counters = {
     pbuSent: 0,
@@ -103,8 +113,14 @@ class MagRole implements Role {
     attachRefused: 0,
     kernelFailures: 0,
     heartbeatsAnswered: 0,
+    updateNotifications: 0,
+    commandsRefused: 0,
     ignored: 0,
   };
+  /** signaling with other MAGs (seed 004 SHI/SHIA, RFC 5949 HI/HAck): none yet (peers.ts) */
+  private readonly peers: MagPeerSignaling = new NoPeerSignaling();
+  /** per MN interface (MN-LL-ID): its priority from an `interface` update command (seeds 002/003) */
+  private readonly priorities = new Map<string, number>();
 
   async start(ctx: RoleContext): Promise<void> {
     this.ctx = ctx;
@@ -143,8 +159,18 @@ class MagRole implements Role {
     });
     await this.ndp.guardHopLimit();
     this.ndp.onSolicit((iface, src, sllao) => this.onRs(iface, src, sllao));
-    this.monitor = await LinkMonitor.start(this.log);
+    this.monitor = await LinkMonitor.start(this.log, { neighbours: this.opts.nudIntervalMs > 0 });
     this.monitor.on('link', (l) => this.onLink(l));
+    this.monitor.on('neigh', (n) => {
+      const key = this.nud.onNeigh(n);
+      if (key) this.detachKey(key, 'nud');
+    });
+    if (this.opts.nudIntervalMs > 0) {
+      this.nudTimer = setInterval(() => {
+        for (const p of this.nud.probes()) this.links?.probeNeighbour(p.iface, p.address, p.mac);
+      }, this.opts.nudIntervalMs);
+      this.nudTimer.unref?.();
+    }
     for (const iface of this.access.keys()) this.listenRs(iface);
 
     this.heartbeat = new HeartbeatMonitor({
@@ -177,6 +203,7 @@ class MagRole implements Role {
     this.stopping = true;
     this.heartbeat?.stop();
     clearInterval(this.policyTimer);
+    clearInterval(this.nudTimer);
     this.bul?.stop();
     for (const t of this.raTimers.values()) clearTimeout(t);
     for (const t of this.retryTimers.values()) clearTimeout(t);
@@ -192,6 +219,17 @@ class MagRole implements Role {
     if (cmd.type === 'stats') {
       await this.ndp?.refreshCounters();
       await this.ctx.bus.emit('stats', this.stats(), cmd.id);
+      return true;
+    }
+    if (cmd.type === 'session') {
+      await this.ctx.bus.emit('session', this.onSessionCommand(cmd.args), cmd.id);
+      return true;
+    }
+    if (cmd.type === 'interface') {
+      const c = parseInterfaceCommand(cmd.args);
+      if (c.ok && c.value.priority !== undefined) this.priorities.set(c.value.llId, c.value.priority);
+      if (!c.ok) this.counters.commandsRefused++;
+      await this.ctx.bus.emit('interface', c.ok ? { ok: true } : { ok: false, error: c.error }, cmd.id);
       return true;
     }
     if (cmd.type === 'bul') {
@@ -210,7 +248,39 @@ class MagRole implements Role {
       ndp: this.ndp ? { ...this.ndp.counters } : null,
       dataplane: this.dp ? { backend: this.dp.backend, ...this.dp.counters } : null,
       heartbeat: this.heartbeat ? { state: this.heartbeat.peerState, missed: this.heartbeat.missedCount } : null,
+      peers: { ...this.peers.counters },
     };
+  }
+
+  // ---- scenario commands (docs/seed001.md)
+
+  /**
+   * `session` commands: an interface handover or a prefix transfer sends the
+   * named interface's session again at once with HI 2 (RFC 5213 5.4.1: the
+   * LMA moves the other interface's prefixes, all of them for an all-zero
+   * HNP, the named ones otherwise); the PBA's prefixes are then this
+   * session's. The interface must be attached here.
+   */
+  private onSessionCommand(args: unknown): { ok: true; key: string; seq?: number } | { ok: false; error: string } {
+    const c = parseSessionCommand(args);
+    if (!c.ok) {
+      this.counters.commandsRefused++;
+      return c;
+    }
+    const cmd: SessionCommand = c.value;
+    const entry = this.bul.list().find((e) => e.mnId === cmd.mnId && e.llId === cmd.llId && e.state !== 'deregistering');
+    const refuse = (error: string) => {
+      this.counters.commandsRefused++;
+      this.log.warn({ cmd, error }, 'session command refused');
+      return { ok: false as const, error };
+    };
+    if (cmd.op === 'add-session') return refuse('add-session: sessions with a Binding Identifier are not implemented in this MAG yet');
+    if (!entry) return refuse(`${cmd.op}: interface ${cmd.llId} of ${cmd.mnId} has no session at this MAG`);
+    const hnps = cmd.op === 'transfer-prefixes' ? [...new Set([...entry.hnps, ...cmd.hnps])] : (cmd.hnps ?? []);
+    this.log.info({ op: cmd.op, mnId: cmd.mnId, llId: cmd.llId, fromLlId: cmd.fromLlId, hnps }, 'session command: re-registering with HI 2');
+    this.bul.reregister(entry.key, HANDOFF_INDICATOR.differentInterface, hnps);
+    const seq = this.bul.get(entry.key)?.pending?.tx.at(-1)?.seq;
+    return seq === undefined ? { ok: true, key: entry.key } : { ok: true, key: entry.key, seq };
   }
 
   // ---- attachment detection
@@ -275,16 +345,30 @@ class MagRole implements Role {
   private onCarrierDown(iface: string): void {
     const keys = this.onIface.get(iface);
     if (!keys?.size) return;
-    for (const key of [...keys]) {
-      const e = this.bul.get(key);
-      keys.delete(key);
-      this.mnLinkLocal.delete(key);
-      this.cancelRetry(key);
-      if (!e) continue;
-      if (!e.routes) this.links?.drop(key);
-      this.emit('mn-detach', { iface, mnId: e.mnId, llId: e.llId, trigger: 'carrier' });
-      this.bul.detach(key);
-    }
+    for (const key of [...keys]) this.detachKey(key, 'carrier');
+  }
+
+  /** The MN of an entry left its access link (carrier gone, or NUD found it unreachable), or the LMA asked: de-register it. */
+  private detachKey(key: string, trigger: 'carrier' | 'nud' | 'lma'): void {
+    const e = this.bul.get(key);
+    const iface = e?.iface;
+    if (iface) this.onIface.get(iface)?.delete(key);
+    else for (const keys of this.onIface.values()) keys.delete(key);
+    this.mnLinkLocal.delete(key);
+    this.cancelRetry(key);
+    this.nud.unwatch(key);
+    if (!e) return;
+    if (!e.routes) this.links?.drop(key);
+    if (trigger === 'nud') this.log.info({ mnId: e.mnId, iface, address: this.nud.confirmed(key) }, 'MN unreachable (NUD failed): detaching');
+    // an LMA's de-registration request (Update Notification with D) is no detachment of the MN from the link
+    if (trigger !== 'lma') this.emit('mn-detach', { iface: e.iface, mnId: e.mnId, llId: e.llId, trigger });
+    this.bul.detach(key);
+  }
+
+  /** The addresses whose neighbour entry tells whether the MN is still there (nud.ts: guesses until the kernel confirms one). */
+  private nudCandidates(key: string, hnp: string, mac: string): string[] {
+    const iid = eui64(mac);
+    return [this.mnLinkLocal.get(key), iid ? `fe80::${iid}` : undefined, slaacAddress(hnp, mac) ?? undefined].filter((a): a is string => a !== undefined);
   }
 
   private onRs(iface: string, src: string, sllao: string | undefined): void {
@@ -336,21 +420,27 @@ class MagRole implements Role {
       }
     }
     if (this.stopping) return;
-    const mnId = profile?.mnId ?? served?.mnId ?? llId;
-    const refuse = (reason: string) => {
+    const d = decideAttach({
+      mag: this.ctx.node.name,
+      lma: this.opts.lma,
+      iface,
+      ...(this.access.get(iface) ? { access: this.access.get(iface) as AccessIface } : {}),
+      llId,
+      ...(served ? { served } : {}),
+      profile,
+      seenBefore: profile ? this.seen.has(entryKey(profile.mnId, llId, profile.interfaces.find((i) => i.llId.toLowerCase() === llId)?.att ?? served?.att ?? 0)) : false,
+      ...(retry ? { retryHi: retry.hi } : {}),
+      heldPrefixes: (other) => this.bul.list().find((e) => e.llId === other && e.mnId === profile?.mnId)?.hnps ?? [],
+    });
+    if (d.kind === 'refuse') {
       this.counters.attachRefused++;
-      this.log.warn({ iface, llId, mnId, trigger, reason }, 'MN not registered');
-      this.emit('registration-failed', { mnId, llId, iface, reason });
-    };
-    if (!profile) return refuse('MN not in the policy store');
-    if (!magAllowed(profile, this.ctx.node.name)) return refuse(`MAG ${this.ctx.node.name} is not allowed to register this MN`);
-    if (profile.lma !== this.opts.lma) return refuse(`the MN is served by LMA ${profile.lma}, this MAG by ${this.opts.lma}`);
+      this.log.warn({ iface, llId, mnId: d.mnId, trigger, reason: d.reason }, 'MN not registered');
+      this.emit('registration-failed', { mnId: d.mnId, llId, iface, reason: d.reason });
+      return;
+    }
     // the link may have gone while we looked (a quick flap): the carrier says
     if (trigger === 'carrier' && this.monitor?.link(iface)?.carrier !== true) return;
-    const pi = profile.interfaces.find((i) => i.llId.toLowerCase() === llId);
-    const att = pi?.att ?? served?.att ?? 0;
-    const key = entryKey(profile.mnId, llId, att);
-    const hi = retry?.hi ?? handoffIndicator(this.access.get(iface), this.seen.has(key));
+    const { key, hi } = d;
     this.seen.add(key);
     if (rsSrc && rsSrc !== '::') this.mnLinkLocal.set(key, rsSrc);
     const mac = served?.mac ?? (/^([0-9a-f]{2}:){5}[0-9a-f]{2}$/.test(llId) ? llId : undefined);
@@ -360,12 +450,12 @@ class MagRole implements Role {
     keys.add(key);
     const existing = this.bul.get(key);
     if (!existing || existing.state === 'deregistering' || existing.iface !== iface) {
-      this.emit('mn-attach', { iface, mnId: profile.mnId, llId, trigger });
+      this.emit('mn-attach', { iface, mnId: d.mnId, llId, trigger });
     }
-    this.bul.attach({ mnId: profile.mnId, llId, att, iface, requestedHnp: requestedHnp(profile, llId, served), hi });
+    this.bul.attach({ mnId: d.mnId, llId, att: d.att, iface, requestedHnps: d.hnps, hi, dormant: d.dormant });
     // while the PBU is out: ready for the prefix the MN had (a handover keeps it)
     const now = this.bul.get(key);
-    const known = now?.hnp ?? this.lastHnp.get(key) ?? (requestedHnp(profile, llId, served) !== '::/0' ? requestedHnp(profile, llId, served) : undefined);
+    const known = now?.hnps[0] ?? this.lastHnp.get(key) ?? d.hnps[0];
     if (known && now && !now.routes) this.links?.prepare(key, iface, known, this.mnMac.get(key), true);
     const t1 = process.hrtime.bigint();
     this.log.debug(
@@ -411,6 +501,8 @@ class MagRole implements Role {
             else this.links?.prepare(key, iface, hnp, this.mnMac.get(key), false);
             await this.kernel(() => (this.dp as DataPlane).magAttach(hnp, iface, this.opts.lmaAddress), 'magAttach', hnp);
             this.emit('routes-programmed', { mnId: entry.mnId, llId: entry.llId, iface, hnp, peer: this.opts.lmaAddress });
+            const mac = this.mnMac.get(key);
+            if (mac && this.opts.nudIntervalMs > 0 && this.bul.get(key)?.routes) this.nud.watch(key, iface, mac, this.nudCandidates(key, hnp, mac));
             const tEnd = process.hrtime.bigint();
             this.log.debug({ hnp, iface, queuedUs: Number(tStart - tDecided) / 1e3, kernelUs: Number(tEnd - tStart) / 1e3 }, 'routes programmed');
           });
@@ -418,6 +510,7 @@ class MagRole implements Role {
         }
         case 'unprogram': {
           const { hnp, iface } = eff;
+          this.nud.unwatch(key);
           this.enqueue(key, async () => {
             await this.kernel(() => (this.dp as DataPlane).magDetach(hnp, iface), 'magDetach', hnp);
             await this.links?.left(key, iface);
@@ -425,15 +518,18 @@ class MagRole implements Role {
           break;
         }
         case 'advertise': {
-          const { hnp, iface, reason } = eff;
-          this.enqueue(key, () => this.sendRa(entry, reason, hnp, iface));
+          const { hnps, withdrawn, iface, reason } = eff;
+          this.enqueue(key, () => this.sendRa(entry, reason, hnps, iface, withdrawn));
           break;
         }
         case 'pba': {
           if (eff.status < 128) this.counters.pbaOk++;
           else this.counters.pbaFailed++;
           const ev: RoleEvents['pba-received'] = { mnId: entry.mnId, llId: entry.llId, iface: entry.iface, seq: eff.seq, status: eff.status, lifetime: eff.lifetimeS, rttUs: eff.rttUs };
-          if (eff.hnp !== undefined) ev.hnp = eff.hnp;
+          if (eff.status < 128 && eff.hnps.length) {
+            ev.hnp = eff.hnps[0] as string;
+            ev.hnps = [...eff.hnps];
+          }
           this.emit('pba-received', ev);
           break;
         }
@@ -447,6 +543,7 @@ class MagRole implements Role {
           break;
         }
         case 'removed':
+          this.nud.unwatch(key);
           this.onIface.get(entry.iface)?.delete(key);
           this.links?.drop(key);
           break;
@@ -467,7 +564,8 @@ class MagRole implements Role {
       seq: s.seq,
       lifetimeS: s.lifetimeS,
       hi: s.hi,
-      hnp: s.hnp,
+      hnps: s.hnps,
+      dormant: s.dormant,
       mnId: entry.mnId,
       llId: entry.llId,
       att: entry.att,
@@ -502,22 +600,29 @@ class MagRole implements Role {
 
   // ---- router advertisements
 
-  private async sendRa(entry: BulEntry, reason: RaReason | 'rs', hnp = entry.hnp, iface = entry.iface): Promise<void> {
-    if (!this.ndp || !hnp) return;
+  /**
+   * One RA to the MN with the session's prefixes (RFC 5213 6.7: valid and
+   * preferred lifetime = what is left of the binding; a de-registration
+   * deprecates them) and, at lifetime 0, the prefixes it no longer has
+   * (an Update Notification's re-registration or a prefix transfer took
+   * them: the MN stops using them here).
+   */
+  private async sendRa(entry: BulEntry, reason: RaReason | 'rs', hnps = entry.hnps, iface = entry.iface, withdrawn: string[] = []): Promise<void> {
+    if (!this.ndp || (!hnps.length && !withdrawn.length)) return;
     const dst = this.mnLinkLocal.get(entry.key);
     try {
-      if (reason === 'deregistration') {
-        await this.ndp.sendDeprecatingRa(iface, hnp, dst);
-      } else {
-        // the prefix lives as long as the binding (RFC 5213 6.7 keeps them in step)
-        const left = entry.expiresNs === undefined ? entry.lifetimeS : Math.max(0, Math.floor(Number(entry.expiresNs - process.hrtime.bigint()) / 1e9));
-        await this.ndp.sendRa(iface, [{ hnp, validLifetime: left, preferredLifetime: left }], dst);
-      }
+      const left = entry.expiresNs === undefined ? entry.lifetimeS : Math.max(0, Math.floor(Number(entry.expiresNs - process.hrtime.bigint()) / 1e9));
+      const prefixes = [
+        ...hnps.map((hnp) => (reason === 'deregistration' ? { hnp, validLifetime: 0, preferredLifetime: 0 } : { hnp, validLifetime: left, preferredLifetime: left })),
+        ...withdrawn.map((hnp) => ({ hnp, validLifetime: 0, preferredLifetime: 0 })),
+      ];
+      await this.ndp.sendRa(iface, prefixes, dst);
       this.counters.raSent++;
-      this.emit('ra-sent', { iface, mnId: entry.mnId, llId: entry.llId, hnp, reason: reason === 'rs' ? 'rs' : reason });
+      for (const hnp of hnps) this.emit('ra-sent', { iface, mnId: entry.mnId, llId: entry.llId, hnp, reason: reason === 'rs' ? 'rs' : reason });
+      for (const hnp of withdrawn) this.emit('ra-sent', { iface, mnId: entry.mnId, llId: entry.llId, hnp, reason: 'deregistration' });
     } catch (e) {
       this.counters.raFailed++;
-      this.log.warn({ iface, hnp, reason, err: (e as Error).message }, 'RA not sent');
+      this.log.warn({ iface, hnps, withdrawn, reason, err: (e as Error).message }, 'RA not sent');
     }
   }
 
@@ -603,14 +708,52 @@ class MagRole implements Role {
       case 'heartbeat':
         this.onHeartbeat(msg, m);
         return;
+      case 'updateNotification':
+        this.onUpdateNotification(msg, m);
+        return;
       case 'bindingError':
         this.counters.ignored++;
         this.log.warn({ src: m.src, status: msg.status }, 'Binding Error received');
         return;
       default:
+        if (PEER_KINDS.has(msg.kind)) {
+          for (const eff of this.peers.receive({ msg, src: m.src, port: m.port })) {
+            if (eff.kind === 'send') this.transport?.send(eff.msg, eff.to);
+            else this.log.debug({ why: eff.why }, 'peer signaling ignored');
+          }
+          return;
+        }
         this.counters.ignored++;
         this.log.debug({ src: m.src, kind: msg.kind }, 'Mobility Header message the MAG does not handle');
     }
+  }
+
+  /**
+   * RFC 7077: the LMA asks the MAG to register the named sessions again (the
+   * LMA changed them: a prefix moved to another interface, seed 001 2.2).
+   * Each is re-registered at once with HI 5 and the prefixes it holds; the
+   * PBA's prefixes are the session's from then on (bul.ts: the others are
+   * unprogrammed and withdrawn in an RA at lifetime 0). D asks for a
+   * de-registration instead. Acknowledged when A is set: 0, or 132 (MN not
+   * attached) when no session matches.
+   */
+  private onUpdateNotification(msg: MessageOf<'updateNotification'>, m: Inbound): void {
+    if (m.src !== this.opts.lmaAddress) {
+      this.counters.ignored++;
+      this.log.warn({ src: m.src }, 'Update Notification from an address that is not our LMA dropped');
+      return;
+    }
+    this.counters.updateNotifications++;
+    const u = readUpn(msg);
+    const entries = this.bul
+      .list()
+      .filter((e) => (u.mnId === undefined || e.mnId === u.mnId) && (u.llId === undefined || e.llId === u.llId) && (u.att === undefined || e.att === u.att));
+    this.log.info({ seq: u.seq, reason: u.reason, deregister: u.deregister, sessions: entries.map((e) => e.key) }, 'Update Notification');
+    for (const e of entries) {
+      if (u.deregister) this.detachKey(e.key, 'lma');
+      else this.bul.reregister(e.key, HANDOFF_INDICATOR.notChanged);
+    }
+    if (u.ackRequested) this.transport?.send(buildUpa(u, entries.length ? UPA_STATUS.success : UPA_STATUS.mnNotAttached), m.src, m.port);
   }
 
   private onHeartbeat(msg: MessageOf<'heartbeat'>, m: Inbound): void {
@@ -626,17 +769,4 @@ class MagRole implements Role {
   private emit<K extends RoleEventName>(type: K, data: RoleEvents[K]): void {
     publishEvent(this.ctx.bus, this.log, type, data);
   }
-}
-
-/**
- * The HNP option of a first registration (RFC 5213 6.9.1.1): the profile's
- * fixed prefix for this interface when it has one, else ::/0 (the LMA
- * allocates one from its pool).
- */
-/** The HNP a first registration of this interface asks for: its (or its shared) fixed prefix, else ::/0 (allocate). */
-export function requestedHnp(profile: MnProfile, llId: string, served: ServedMn | undefined): string {
-  const fixed = sessionPrefixes(profile, llId);
-  if (served?.hnp && fixed.includes(served.hnp)) return served.hnp;
-  if (fixed.length === 1) return fixed[0] as string;
-  return '::/0';
 }

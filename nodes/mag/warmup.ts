@@ -37,7 +37,7 @@ export function warmUp(rounds = 1500): number {
       seq: i & 0xffff,
       lifetimeS: i & 1 ? 60 : 0,
       hi: 3,
-      hnp: i & 2 ? '::/0' : '2001:db8:ffff::/64',
+      hnps: i & 2 ? [] : ['2001:db8:ffff::/64'],
       mnId: 'warmup@pmiplab.invalid',
       llId: '02:00:00:00:00:01',
       att: 4,
@@ -47,9 +47,9 @@ export function warmUp(rounds = 1500): number {
     sink += withChecksum(Uint8Array.from(encodeMessage(msg)), SRC, DST).length;
     const d = decodeMessage(PBA_BYTES);
     if (d.ok && d.value.kind === 'pba') sink += readPba(d.value)?.lifetimeS ?? 0;
-    let e: BulEntry | undefined = step(undefined, { type: 'attach', info: { mnId: 'w', llId: '02:00:00:00:00:01', att: 4, iface: 'x', requestedHnp: '::/0', hi: 3 }, nowNs: 1n }, env).entry;
+    let e: BulEntry | undefined = step(undefined, { type: 'attach', info: { mnId: 'w', llId: '02:00:00:00:00:01', att: 4, iface: 'x', requestedHnps: [], hi: 3 }, nowNs: 1n }, env).entry;
     const seq = e?.pending?.tx[0]?.seq ?? 0;
-    e = step(e, { type: 'pba', seq, status: 0, lifetimeS: 60, hnp: '2001:db8:ffff::/64', nowNs: 2n }, env).entry;
+    e = step(e, { type: 'pba', seq, status: 0, lifetimeS: 60, hnps: ['2001:db8:ffff::/64'], nowNs: 2n }, env).entry;
     e = step(e, { type: 'timer', timer: 'refresh', nowNs: 3n }, env).entry;
     e = step(e, { type: 'detach', nowNs: 4n }, env).entry;
     sink += step(e, { type: 'timer', timer: 'retransmit', nowNs: 5n }, env).effects.length;

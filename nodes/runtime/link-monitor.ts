@@ -71,9 +71,40 @@ export function parseAddressLine(line: string, tNs = 0n): AddressState | null {
   };
 }
 
+/** A neighbour cache entry as `ip -o monitor neigh` reports it (MAGs: NUD of the MNs). */
+export interface NeighbourState {
+  ifname: string;
+  address: string;
+  lladdr?: string;
+  /** NUD state(s) as ip prints them: REACHABLE, STALE, DELAY, PROBE, FAILED, INCOMPLETE, PERMANENT, NOARP */
+  states: string[];
+  deleted: boolean;
+  tNs: bigint;
+}
+
+const NEIGH_RE = /^(Deleted )?([0-9a-fA-F:.]+) dev (\S+)(?: lladdr ([0-9a-fA-F:]+))?((?: [A-Za-z_]+)*)\s*$/;
+const NUD_STATES = new Set(['INCOMPLETE', 'REACHABLE', 'STALE', 'DELAY', 'PROBE', 'FAILED', 'NOARP', 'PERMANENT', 'NONE']);
+
+/** One line of `ip -o monitor neigh` / `ip neigh` output, or null. */
+export function parseNeighLine(line: string, tNs = 0n): NeighbourState | null {
+  const m = NEIGH_RE.exec(line.trim());
+  if (!m) return null;
+  const words = (m[5] ?? '').trim().split(/\s+/).filter(Boolean);
+  const states = words.map((w) => w.toUpperCase()).filter((w) => NUD_STATES.has(w));
+  const n: NeighbourState = { ifname: m[3] as string, address: (m[2] as string).toLowerCase(), states, deleted: m[1] !== undefined, tNs };
+  if (m[4]) n.lladdr = m[4].toLowerCase();
+  return n;
+}
+
 export interface LinkMonitorEvents {
   link: [LinkState];
   address: [AddressState];
+  neigh: [NeighbourState];
+}
+
+export interface LinkMonitorOptions {
+  /** also report neighbour cache changes ('neigh' events) */
+  neighbours?: boolean;
 }
 
 export class LinkMonitor extends EventEmitter<LinkMonitorEvents> {
@@ -82,13 +113,16 @@ export class LinkMonitor extends EventEmitter<LinkMonitorEvents> {
   private child: ChildProcessByStdio<null, Readable, null> | null = null;
   private stopped = false;
 
-  private constructor(private readonly log: Logger) {
+  private constructor(
+    private readonly log: Logger,
+    private readonly opts: LinkMonitorOptions,
+  ) {
     super();
   }
 
   /** Start watching; resolves once the initial state is known (events after it are changes). */
-  static async start(log: Logger): Promise<LinkMonitor> {
-    const m = new LinkMonitor(log);
+  static async start(log: Logger, opts: LinkMonitorOptions = {}): Promise<LinkMonitor> {
+    const m = new LinkMonitor(log, opts);
     await m.begin();
     return m;
   }
@@ -115,7 +149,8 @@ export class LinkMonitor extends EventEmitter<LinkMonitorEvents> {
   private async begin(): Promise<void> {
     // the monitor first, then the dump: a change between the two shows in both,
     // and applying it twice is harmless; the other order could miss it
-    const child = spawn('ip', ['-o', 'monitor', 'link', 'address'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    const objects = this.opts.neighbours ? ['link', 'address', 'neigh'] : ['link', 'address'];
+    const child = spawn('ip', ['-o', 'monitor', ...objects], { stdio: ['ignore', 'pipe', 'ignore'] });
     this.child = child;
     child.on('error', (err) => this.log.error({ err: err.message }, 'ip monitor failed'));
     child.on('exit', (code, sig) => {
@@ -154,6 +189,10 @@ export class LinkMonitor extends EventEmitter<LinkMonitorEvents> {
       else this.addrState.set(key, addr);
       const changed = !before || before.tentative !== addr.tentative || addr.deleted;
       if (emit && changed) this.emit('address', addr);
+      return;
     }
+    if (!emit || !this.opts.neighbours) return;
+    const n = parseNeighLine(line, tNs);
+    if (n) this.emit('neigh', n);
   }
 }

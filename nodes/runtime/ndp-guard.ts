@@ -48,14 +48,17 @@ export function counterPackets(json: string, name = RS_HOP_LIMIT_COUNTER): numbe
 
 function nft(args: string[], input?: string): Promise<{ ok: boolean; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn('nft', args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn('nft', args, { stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.stdout?.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr?.setEncoding('utf8').on('data', (d: string) => (stderr += d));
     child.on('error', (e) => resolve({ ok: false, stdout, stderr: e.message }));
     child.on('close', (code) => resolve({ ok: code === 0, stdout, stderr: stderr.trim() }));
-    child.stdin.end(input ?? '');
+    if (child.stdin) {
+      child.stdin.on('error', () => undefined); // nft gone before reading: its exit code says what happened
+      child.stdin.end(input);
+    }
   });
 }
 

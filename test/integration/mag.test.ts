@@ -126,7 +126,7 @@ describe.skipIf(!root)('MAG on handover-basic with real LMA, MN and CN', () => {
     const bul = await bus.request('mag1', 'bul', {}, 5000);
     const entries = (bul.data as { entries: Array<Record<string, unknown>> }).entries;
     expect(entries).toHaveLength(1);
-    expect(entries[0]).toMatchObject({ mnId: 'mn1@pmiplab.example', state: 'bound', hnp, routes: true, iface: 'acc0', att: 4 });
+    expect(entries[0]).toMatchObject({ mnId: 'mn1@pmiplab.example', state: 'bound', hnps: [hnp], routes: true, iface: 'acc0', att: 4 });
     expect((await bus.request('mag2', 'bul', {}, 5000)).data).toEqual({ entries: [] });
     const stats = (await bus.request('mag1', 'stats', {}, 5000)).data as Record<string, unknown>;
     expect(stats).toMatchObject({ bul: 1, kernelFailures: 0, transport: { malformed: 0 }, dataplane: { failures: 0 } });

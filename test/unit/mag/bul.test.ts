@@ -7,7 +7,7 @@ import { type AttachInfo, type BulEntry, type BulEvent, DEFAULT_TIMINGS, type Ef
 // The BUL state machine with fake timers: what goes on the wire when, what
 // the kernel is told, and when an entry leaves the list.
 
-const MN: AttachInfo = { mnId: 'mn1@x', llId: '02:00:00:00:00:aa', att: 4, iface: 'acc0', requestedHnp: '::/0', hi: 1 };
+const MN: AttachInfo = { mnId: 'mn1@x', llId: '02:00:00:00:00:aa', att: 4, iface: 'acc0', requestedHnps: [], hi: 1 };
 const KEY = 'mn1@x|02:00:00:00:00:aa|4';
 const HNP = '2001:db8:a:1::/64';
 
@@ -42,7 +42,7 @@ describe('first registration', () => {
   it('sends a PBU at once and retransmits with doubling intervals, a new sequence number each time, then gives up', () => {
     const h = harness();
     h.bul.attach(MN);
-    expect(h.sends()).toEqual([{ kind: 'send', seq: 101, lifetimeS: 60, hi: 1, hnp: '::/0', attempt: 1, atMs: 0 }]);
+    expect(h.sends()).toEqual([{ kind: 'send', seq: 101, lifetimeS: 60, hi: 1, hnps: [], attempt: 1, dormant: false, atMs: 0 }]);
     vi.advanceTimersByTime(20_000);
     const s = h.sends();
     expect(s.map((x) => x.attempt)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
@@ -61,22 +61,22 @@ describe('first registration', () => {
     h.bul.attach(MN);
     vi.advanceTimersByTime(160); // three transmissions: seq 101 at 0, 102 at 50, 103 at 150
     vi.advanceTimersByTime(40);
-    expect(h.bul.pba({ seq: 102, status: 0, lifetimeS: 40, hnp: HNP })).toBe(true);
+    expect(h.bul.pba({ seq: 102, status: 0, lifetimeS: 40, hnps: [HNP] })).toBe(true);
     const pba = h.kinds('pba');
-    expect(pba).toEqual([{ kind: 'pba', seq: 102, status: 0, lifetimeS: 40, hnp: HNP, rttUs: 150_000, atMs: 200 }]);
+    expect(pba).toEqual([{ kind: 'pba', seq: 102, status: 0, lifetimeS: 40, hnps: [HNP], rttUs: 150_000, atMs: 200 }]);
     expect(h.kinds('program')).toEqual([{ kind: 'program', hnp: HNP, iface: 'acc0', atMs: 200 }]);
-    expect(h.kinds('advertise')).toEqual([{ kind: 'advertise', hnp: HNP, iface: 'acc0', reason: 'attach', atMs: 200 }]);
-    expect(h.bul.get(KEY)).toMatchObject({ state: 'bound', hnp: HNP, lifetimeS: 40, routes: true });
+    expect(h.kinds('advertise')).toEqual([{ kind: 'advertise', hnps: [HNP], withdrawn: [], iface: 'acc0', reason: 'attach', atMs: 200 }]);
+    expect(h.bul.get(KEY)).toMatchObject({ state: 'bound', hnps: [HNP], lifetimeS: 40, routes: true });
     // no more retransmissions; a duplicate PBA is not an event
     vi.advanceTimersByTime(5000);
     expect(h.sends()).toHaveLength(3);
-    expect(h.bul.pba({ seq: 103, status: 0, lifetimeS: 40, hnp: HNP })).toBe(false);
+    expect(h.bul.pba({ seq: 103, status: 0, lifetimeS: 40, hnps: [HNP] })).toBe(false);
   });
 
   it('a PBA matching no outstanding PBU changes nothing', () => {
     const h = harness();
     h.bul.attach(MN);
-    expect(h.bul.pba({ seq: 7, status: 0, lifetimeS: 40, hnp: HNP })).toBe(false);
+    expect(h.bul.pba({ seq: 7, status: 0, lifetimeS: 40, hnps: [HNP] })).toBe(false);
     expect(h.bul.get(KEY)?.state).toBe('registering');
     expect(h.kinds('program')).toHaveLength(0);
   });
@@ -84,7 +84,7 @@ describe('first registration', () => {
   it('a refusal ends the registration: registration-failed with the status, no routes, no RA', () => {
     const h = harness();
     h.bul.attach(MN);
-    h.bul.pba({ seq: 101, status: 154, lifetimeS: 0 });
+    h.bul.pba({ seq: 101, status: 154, lifetimeS: 0, hnps: [] });
     expect(h.kinds('failed')).toEqual([{ kind: 'failed', reason: 'refused by the LMA (status 154)', status: 154, atMs: 0 }]);
     expect(h.kinds('program')).toHaveLength(0);
     expect(h.kinds('advertise')).toHaveLength(0);
@@ -95,22 +95,22 @@ describe('first registration', () => {
   it('status 135 (sequence out of window): continues above the echoed number and resends at once', () => {
     const h = harness();
     h.bul.attach(MN);
-    h.bul.pba({ seq: 5000, status: 135, lifetimeS: 0, mnId: MN.mnId, llId: MN.llId, att: MN.att });
+    h.bul.pba({ seq: 5000, status: 135, lifetimeS: 0, mnId: MN.mnId, llId: MN.llId, att: MN.att, hnps: [] });
     const s = h.sends();
     expect(s.map((x) => x.seq)).toEqual([101, 5001]);
-    h.bul.pba({ seq: 5001, status: 0, lifetimeS: 60, hnp: HNP });
+    h.bul.pba({ seq: 5001, status: 0, lifetimeS: 60, hnps: [HNP] });
     expect(h.bul.get(KEY)?.state).toBe('bound');
   });
 
   it('135 echoing our own number (the old MAG de-registered with the same one) and 157 are answered by sending again at once', () => {
     const h = harness();
     h.bul.attach(MN);
-    h.bul.pba({ seq: 101, status: 135, lifetimeS: 0 });
+    h.bul.pba({ seq: 101, status: 135, lifetimeS: 0, hnps: [] });
     expect(h.sends().map((x) => [x.seq, x.attempt, x.atMs])).toEqual([
       [101, 1, 0],
       [102, 2, 0],
     ]);
-    h.bul.pba({ seq: 102, status: 157, lifetimeS: 0 });
+    h.bul.pba({ seq: 102, status: 157, lifetimeS: 0, hnps: [] });
     expect(h.sends().map((x) => x.seq)).toEqual([101, 102, 103]);
     expect(h.kinds('failed')).toHaveLength(0);
     // the retransmission timer starts over from the initial interval
@@ -118,7 +118,7 @@ describe('first registration', () => {
     expect(h.sends()).toHaveLength(3);
     vi.advanceTimersByTime(1);
     expect(h.sends()).toHaveLength(4);
-    h.bul.pba({ seq: 104, status: 0, lifetimeS: 60, hnp: HNP });
+    h.bul.pba({ seq: 104, status: 0, lifetimeS: 60, hnps: [HNP] });
     expect(h.bul.get(KEY)?.state).toBe('bound');
     expect(h.kinds('pba').map((x) => (x as { status: number }).status)).toEqual([135, 157, 0]);
   });
@@ -126,23 +126,23 @@ describe('first registration', () => {
   it('a 157 for no outstanding number is ignored', () => {
     const h = harness();
     h.bul.attach(MN);
-    expect(h.bul.pba({ seq: 99, status: 157, lifetimeS: 0 })).toBe(false);
+    expect(h.bul.pba({ seq: 99, status: 157, lifetimeS: 0, hnps: [] })).toBe(false);
     expect(h.sends()).toHaveLength(1);
   });
 
   it('an accepted PBA without any prefix is a failure when the MAG asked for allocation', () => {
     const h = harness();
     h.bul.attach(MN);
-    h.bul.pba({ seq: 101, status: 0, lifetimeS: 60 });
+    h.bul.pba({ seq: 101, status: 0, lifetimeS: 60, hnps: [] });
     expect(h.kinds('failed')).toMatchObject([{ reason: 'PBA accepted without a home network prefix' }]);
     expect(h.bul.size).toBe(0);
   });
 
   it('a fixed prefix from the profile is sent as asked and used when the PBA omits it', () => {
     const h = harness();
-    h.bul.attach({ ...MN, requestedHnp: HNP });
-    expect(h.sends()[0]?.hnp).toBe(HNP);
-    h.bul.pba({ seq: 101, status: 0, lifetimeS: 60 });
+    h.bul.attach({ ...MN, requestedHnps: [HNP] });
+    expect(h.sends()[0]?.hnps).toEqual([HNP]);
+    h.bul.pba({ seq: 101, status: 0, lifetimeS: 60, hnps: [] });
     expect(h.kinds('program')).toMatchObject([{ hnp: HNP }]);
   });
 
@@ -158,7 +158,7 @@ describe('first registration', () => {
 describe('refresh and expiry', () => {
   function bound(h: ReturnType<typeof harness>, lifetimeS = 10) {
     h.bul.attach(MN);
-    h.bul.pba({ seq: 101, status: 0, lifetimeS, hnp: HNP });
+    h.bul.pba({ seq: 101, status: 0, lifetimeS, hnps: [HNP] });
   }
 
   it('refreshes at 80% of the granted lifetime with HI 5 and the granted prefix; the accepted refresh re-advertises', () => {
@@ -167,10 +167,10 @@ describe('refresh and expiry', () => {
     vi.advanceTimersByTime(7999);
     expect(h.sends()).toHaveLength(1);
     vi.advanceTimersByTime(1);
-    expect(h.sends()[1]).toMatchObject({ seq: 102, hi: 5, hnp: HNP, lifetimeS: 60, attempt: 1, atMs: 8000 });
+    expect(h.sends()[1]).toMatchObject({ seq: 102, hi: 5, hnps: [HNP], lifetimeS: 60, attempt: 1, atMs: 8000 });
     expect(h.bul.get(KEY)?.state).toBe('renewing');
     vi.advanceTimersByTime(10);
-    h.bul.pba({ seq: 102, status: 0, lifetimeS: 10, hnp: HNP });
+    h.bul.pba({ seq: 102, status: 0, lifetimeS: 10, hnps: [HNP] });
     expect(h.bul.get(KEY)?.state).toBe('bound');
     expect(h.kinds('program')).toHaveLength(1); // routes stayed
     expect(h.kinds('advertise').map((a) => (a as { reason: string }).reason)).toEqual(['attach', 'periodic']);
@@ -184,7 +184,7 @@ describe('refresh and expiry', () => {
   it('refreshes earlier on a Binding Refresh Advice', () => {
     const h = harness();
     h.bul.attach(MN);
-    h.bul.pba({ seq: 101, status: 0, lifetimeS: 100, hnp: HNP, refreshS: 3 });
+    h.bul.pba({ seq: 101, status: 0, lifetimeS: 100, hnps: [HNP], refreshS: 3 });
     vi.advanceTimersByTime(3000);
     expect(h.sends()).toHaveLength(2);
   });
@@ -198,7 +198,7 @@ describe('refresh and expiry', () => {
     expect(h.bul.get(KEY)?.state).toBe('renewing');
     // an LMA that comes back in time: nothing visible beyond the refresh
     const last = refreshes[refreshes.length - 1] as { seq: number };
-    h.bul.pba({ seq: last.seq, status: 0, lifetimeS: 20, hnp: HNP });
+    h.bul.pba({ seq: last.seq, status: 0, lifetimeS: 20, hnps: [HNP] });
     expect(h.bul.get(KEY)?.state).toBe('bound');
     expect(h.kinds('failed')).toHaveLength(0);
     expect(h.kinds('unprogram')).toHaveLength(0);
@@ -219,7 +219,7 @@ describe('refresh and expiry', () => {
     const h = harness();
     bound(h, 10);
     vi.advanceTimersByTime(8000);
-    h.bul.pba({ seq: 102, status: 128, lifetimeS: 0 });
+    h.bul.pba({ seq: 102, status: 128, lifetimeS: 0, hnps: [] });
     expect(h.kinds('unprogram')).toHaveLength(1);
     expect(h.kinds('advertise').at(-1)).toMatchObject({ reason: 'deregistration' });
     expect(h.bul.size).toBe(0);
@@ -230,14 +230,14 @@ describe('detach', () => {
   it('takes the routes out at once, de-registers (lifetime 0, HI 4) without an RA, and the entry goes on the PBA', () => {
     const h = harness();
     h.bul.attach(MN);
-    h.bul.pba({ seq: 101, status: 0, lifetimeS: 60, hnp: HNP });
+    h.bul.pba({ seq: 101, status: 0, lifetimeS: 60, hnps: [HNP] });
     h.bul.detach(KEY);
     expect(h.log.at(-1)?.effects.filter((e) => e.kind === 'unprogram' || e.kind === 'send')).toEqual([
       { kind: 'unprogram', hnp: HNP, iface: 'acc0' },
-      { kind: 'send', seq: 102, lifetimeS: 0, hi: 4, hnp: HNP, attempt: 1 },
+      { kind: 'send', seq: 102, lifetimeS: 0, hi: 4, hnps: [HNP], attempt: 1, dormant: false },
     ]);
     expect(h.kinds('advertise')).toHaveLength(1); // only the attach one
-    h.bul.pba({ seq: 102, status: 0, lifetimeS: 0 });
+    h.bul.pba({ seq: 102, status: 0, lifetimeS: 0, hnps: [] });
     expect(h.bul.size).toBe(0);
     expect(h.kinds('failed')).toHaveLength(0);
     expect(vi.getTimerCount()).toBe(0);
@@ -246,22 +246,22 @@ describe('detach', () => {
   it('a de-registration answered 135 (the new MAG\'s PBU was newer) goes again above the echoed number', () => {
     const h = harness();
     h.bul.attach(MN);
-    h.bul.pba({ seq: 101, status: 0, lifetimeS: 60, hnp: HNP });
+    h.bul.pba({ seq: 101, status: 0, lifetimeS: 60, hnps: [HNP] });
     h.bul.detach(KEY);
-    h.bul.pba({ seq: 900, status: 135, lifetimeS: 0, mnId: MN.mnId, llId: MN.llId, att: MN.att });
+    h.bul.pba({ seq: 900, status: 135, lifetimeS: 0, mnId: MN.mnId, llId: MN.llId, att: MN.att, hnps: [] });
     expect(h.sends().map((x) => [x.seq, x.lifetimeS])).toEqual([
       [101, 60],
       [102, 0],
       [901, 0],
     ]);
-    h.bul.pba({ seq: 901, status: 0, lifetimeS: 0 });
+    h.bul.pba({ seq: 901, status: 0, lifetimeS: 0, hnps: [] });
     expect(h.bul.size).toBe(0);
   });
 
   it('a de-registration nobody answers is sent 3 times, then the entry goes quietly', () => {
     const h = harness();
     h.bul.attach(MN);
-    h.bul.pba({ seq: 101, status: 0, lifetimeS: 60, hnp: HNP });
+    h.bul.pba({ seq: 101, status: 0, lifetimeS: 60, hnps: [HNP] });
     h.bul.detach(KEY);
     vi.advanceTimersByTime(10_000);
     expect(h.sends().filter((s) => s.lifetimeS === 0).map((s) => s.atMs)).toEqual([0, 50, 150]);
@@ -275,18 +275,18 @@ describe('detach', () => {
     h.bul.detach(KEY);
     expect(h.sends().map((s) => s.lifetimeS)).toEqual([60, 0]);
     // the PBA of the registration arriving late does not program anything
-    expect(h.bul.pba({ seq: 101, status: 0, lifetimeS: 60, hnp: HNP })).toBe(false);
+    expect(h.bul.pba({ seq: 101, status: 0, lifetimeS: 60, hnps: [HNP] })).toBe(false);
     expect(h.kinds('program')).toHaveLength(0);
   });
 
   it('an attach while de-registering (a flap) registers again with the granted prefix', () => {
     const h = harness();
     h.bul.attach(MN);
-    h.bul.pba({ seq: 101, status: 0, lifetimeS: 60, hnp: HNP });
+    h.bul.pba({ seq: 101, status: 0, lifetimeS: 60, hnps: [HNP] });
     h.bul.detach(KEY);
     h.bul.attach({ ...MN, hi: 4 });
-    expect(h.sends().at(-1)).toMatchObject({ lifetimeS: 60, hi: 4, hnp: HNP, attempt: 1 });
-    h.bul.pba({ seq: h.sends().at(-1)?.seq as number, status: 0, lifetimeS: 60, hnp: HNP });
+    expect(h.sends().at(-1)).toMatchObject({ lifetimeS: 60, hi: 4, hnps: [HNP], attempt: 1 });
+    h.bul.pba({ seq: h.sends().at(-1)?.seq as number, status: 0, lifetimeS: 60, hnps: [HNP] });
     expect(h.bul.get(KEY)).toMatchObject({ state: 'bound', routes: true });
     expect(h.kinds('program')).toHaveLength(2);
   });
@@ -294,12 +294,12 @@ describe('detach', () => {
   it('moving to another access interface of the same MAG moves the routes without signaling', () => {
     const h = harness();
     h.bul.attach(MN);
-    h.bul.pba({ seq: 101, status: 0, lifetimeS: 60, hnp: HNP });
+    h.bul.pba({ seq: 101, status: 0, lifetimeS: 60, hnps: [HNP] });
     h.bul.attach({ ...MN, iface: 'acc1' });
     expect(h.log.at(-1)?.effects).toEqual([
       { kind: 'unprogram', hnp: HNP, iface: 'acc0' },
       { kind: 'program', hnp: HNP, iface: 'acc1' },
-      { kind: 'advertise', hnp: HNP, iface: 'acc1', reason: 'attach' },
+      { kind: 'advertise', hnps: [HNP], withdrawn: [], iface: 'acc1', reason: 'attach' },
     ]);
     expect(h.sends()).toHaveLength(1);
   });
@@ -319,7 +319,7 @@ describe('sequence numbers (one counter per entry, RFC 6275 11.7.1)', () => {
   it('a refresh 48 s after the previous PBU is one more than it (the clock-derived numbers of old read as older after 32 s)', () => {
     const h = harness();
     h.bul.attach(MN);
-    h.bul.pba({ seq: 101, status: 0, lifetimeS: 60, hnp: HNP });
+    h.bul.pba({ seq: 101, status: 0, lifetimeS: 60, hnps: [HNP] });
     let prev = 101;
     for (let i = 0; i < 5; i++) {
       vi.advanceTimersByTime(48_000);
@@ -327,7 +327,7 @@ describe('sequence numbers (one counter per entry, RFC 6275 11.7.1)', () => {
       expect(r.seq).toBe(prev + 1);
       expect(seqNewer(r.seq, prev)).toBe(true);
       expect(r.hi).toBe(5);
-      h.bul.pba({ seq: r.seq, status: 0, lifetimeS: 60, hnp: HNP });
+      h.bul.pba({ seq: r.seq, status: 0, lifetimeS: 60, hnps: [HNP] });
       expect(h.bul.get(KEY)?.state).toBe('bound');
       prev = r.seq;
     }
@@ -354,11 +354,11 @@ describe('sequence numbers (one counter per entry, RFC 6275 11.7.1)', () => {
     const log: Effect[] = [];
     const bul = new BindingUpdateList({ timings: DEFAULT_TIMINGS, seqStart: () => start }, (_e, effects) => log.push(...effects), () => BigInt(Date.now()) * 1_000_000n);
     bul.attach(MN);
-    bul.pba({ seq: 5000, status: 0, lifetimeS: 60, hnp: HNP });
+    bul.pba({ seq: 5000, status: 0, lifetimeS: 60, hnps: [HNP] });
     start = 7000;
     bul.detach(KEY);
     vi.advanceTimersByTime(60);
-    bul.pba({ seq: 5002, status: 0, lifetimeS: 0 });
+    bul.pba({ seq: 5002, status: 0, lifetimeS: 0, hnps: [] });
     expect(bul.size).toBe(0);
     bul.attach({ ...MN, hi: 3 });
     const sends = log.filter((e): e is Extract<Effect, { kind: 'send' }> => e.kind === 'send');
@@ -376,8 +376,8 @@ describe('sequence numbers (one counter per entry, RFC 6275 11.7.1)', () => {
     const bul = new BindingUpdateList({ timings: DEFAULT_TIMINGS, seqStart: () => 1 }, (_e, effects) => log.push(...effects), () => BigInt(Date.now()) * 1_000_000n);
     bul.attach({ ...MN, hi: 5 });
     expect(seqNewer(1, 20_000)).toBe(false);
-    bul.pba({ seq: 20_000, status: 135, lifetimeS: 0, mnId: MN.mnId, llId: MN.llId, att: MN.att });
-    bul.pba({ seq: 20_001, status: 0, lifetimeS: 60, hnp: HNP });
+    bul.pba({ seq: 20_000, status: 135, lifetimeS: 0, mnId: MN.mnId, llId: MN.llId, att: MN.att, hnps: [] });
+    bul.pba({ seq: 20_001, status: 0, lifetimeS: 60, hnps: [HNP] });
     expect(log.filter((e) => e.kind === 'send').map((e) => (e as { seq: number }).seq)).toEqual([1, 20_001]);
     expect(bul.get(KEY)).toMatchObject({ state: 'bound', seq: 20_001, acceptedSeq: 20_001 });
     vi.advanceTimersByTime(48_000);
@@ -402,7 +402,7 @@ describe('Handoff Indicator of a retried registration (the MN never moved)', () 
   it('5 (re-registration) after a binding that was accepted and ran out with no answer to its refreshes', () => {
     const h = harnessKeepingFailed();
     h.bul.attach({ ...MN, hi: 3 });
-    h.bul.pba({ seq: 101, status: 0, lifetimeS: 20, hnp: HNP });
+    h.bul.pba({ seq: 101, status: 0, lifetimeS: 20, hnps: [HNP] });
     vi.advanceTimersByTime(20_000); // refreshes unanswered, then expiry
     expect(h.bul.size).toBe(0);
     const e = h.keep.lastFailed as BulEntry;
@@ -420,6 +420,65 @@ describe('Handoff Indicator of a retried registration (the MN never moved)', () 
   });
 });
 
+describe('sessions with several prefixes, re-registration, dormant (seed 001)', () => {
+  const P2 = '2001:db8:a:2::/64';
+  it('names every requested prefix, programs each granted one, and advertises them in one RA', () => {
+    const h = harness();
+    h.bul.attach({ ...MN, requestedHnps: [HNP, P2] });
+    expect(h.sends()[0]).toMatchObject({ hnps: [HNP, P2] });
+    h.bul.pba({ seq: 101, status: 0, lifetimeS: 60, hnps: [HNP, P2] });
+    expect(h.kinds('program').map((x) => (x as { hnp: string }).hnp)).toEqual([HNP, P2]);
+    expect(h.kinds('advertise')).toMatchObject([{ hnps: [HNP, P2], withdrawn: [], reason: 'attach' }]);
+  });
+
+  it('an Update Notification re-registers at once with HI 5; prefixes the PBA no longer lists are unprogrammed and withdrawn', () => {
+    const h = harness();
+    h.bul.attach({ ...MN, requestedHnps: [] });
+    h.bul.pba({ seq: 101, status: 0, lifetimeS: 60, hnps: [HNP, P2] });
+    expect(h.bul.reregister(KEY, 5)).toBe(true);
+    expect(h.sends().at(-1)).toMatchObject({ seq: 102, hi: 5, hnps: [HNP, P2], lifetimeS: 60 });
+    expect(h.bul.get(KEY)?.state).toBe('renewing');
+    h.bul.pba({ seq: 102, status: 0, lifetimeS: 60, hnps: [HNP] });
+    expect(h.kinds('unprogram')).toMatchObject([{ hnp: P2, iface: 'acc0' }]);
+    expect(h.kinds('advertise').at(-1)).toMatchObject({ hnps: [HNP], withdrawn: [P2], reason: 'attach' });
+    expect(h.bul.get(KEY)).toMatchObject({ state: 'bound', hnps: [HNP], routes: true });
+    expect(h.bul.reregister('no|such|0', 5)).toBe(false);
+  });
+
+  it('an interface handover (HI 2) names the prefixes to take over and programs the ones the PBA grants', () => {
+    const h = harness();
+    h.bul.attach({ ...MN, requestedHnps: [] });
+    h.bul.pba({ seq: 101, status: 0, lifetimeS: 60, hnps: [HNP] });
+    h.bul.reregister(KEY, 2, [HNP, P2]);
+    expect(h.sends().at(-1)).toMatchObject({ hi: 2, hnps: [HNP, P2] });
+    h.bul.pba({ seq: 102, status: 0, lifetimeS: 60, hnps: [HNP, P2] });
+    expect(h.kinds('program').map((x) => (x as { hnp: string }).hnp)).toEqual([HNP, P2]);
+    expect(h.kinds('unprogram')).toEqual([]);
+  });
+
+  it('two interfaces of one MN on one MAG are two entries with their own access interfaces and sequence numbers', () => {
+    const h = harness();
+    const other = { ...MN, llId: '02:00:00:00:00:bb', att: 3, iface: 'acc1' };
+    h.bul.attach(MN);
+    h.bul.attach(other);
+    expect(h.bul.size).toBe(2);
+    h.bul.pba({ seq: 101, status: 0, lifetimeS: 60, hnps: [HNP], mnId: MN.mnId, llId: MN.llId, att: MN.att });
+    h.bul.pba({ seq: 101, status: 0, lifetimeS: 60, hnps: [P2], mnId: other.mnId, llId: other.llId, att: other.att });
+    expect(h.kinds('program')).toMatchObject([
+      { hnp: HNP, iface: 'acc0' },
+      { hnp: P2, iface: 'acc1' },
+    ]);
+    expect(h.bul.get('mn1@x|02:00:00:00:00:bb|3')).toMatchObject({ state: 'bound', iface: 'acc1', hnps: [P2] });
+  });
+
+  it('a dormant binding says so in every PBU it sends', () => {
+    const h = harness();
+    h.bul.attach({ ...MN, requestedHnps: [HNP], dormant: true });
+    vi.advanceTimersByTime(60);
+    expect(h.sends().map((x) => x.dormant)).toEqual([true, true]);
+  });
+});
+
 describe('any event in any order', () => {
   const arbEvent = fc.oneof(
     fc.record({ type: fc.constant('attach' as const), iface: fc.constantFrom('acc0', 'acc1'), hi: fc.constantFrom(1, 3, 4) }),
@@ -430,8 +489,10 @@ describe('any event in any order', () => {
       status: fc.constantFrom(0, 0, 0, 128, 135, 154),
       lifetimeS: fc.constantFrom(0, 4, 60),
       hnp: fc.option(fc.constantFrom(HNP, '2001:db8:a:2::/64'), { nil: undefined }),
+      both: fc.boolean(),
     }),
     fc.record({ type: fc.constant('timer' as const), timer: fc.constantFrom('retransmit' as const, 'refresh' as const, 'expire' as const) }),
+    fc.record({ type: fc.constant('reregister' as const), hi: fc.constantFrom(2, 5), hnps: fc.option(fc.subarray([HNP, '2001:db8:a:2::/64']), { nil: undefined }) }),
   );
 
   it('never throws, and the kernel is programmed exactly while an entry holds routes', () => {
@@ -447,10 +508,11 @@ describe('any event in any order', () => {
           if (e.type === 'attach') ev = { type: 'attach', info: { ...MN, iface: e.iface, hi: e.hi }, nowNs: now };
           else if (e.type === 'detach') ev = { type: 'detach', nowNs: now };
           else if (e.type === 'timer') ev = { type: 'timer', timer: e.timer, nowNs: now };
+          else if (e.type === 'reregister') ev = e.hnps ? { type: 'reregister', hi: e.hi, hnps: e.hnps, nowNs: now } : { type: 'reregister', hi: e.hi, nowNs: now };
           else {
             const tx = entry?.pending?.tx ?? [];
             const seq = tx[Math.max(0, tx.length - 1 - e.back)]?.seq ?? 999;
-            ev = { type: 'pba', seq, status: e.status, lifetimeS: e.lifetimeS, nowNs: now, ...(e.hnp ? { hnp: e.hnp } : {}) };
+            ev = { type: 'pba', seq, status: e.status, lifetimeS: e.lifetimeS, nowNs: now, hnps: e.hnp ? (e.both ? [e.hnp, '2001:db8:a:9::/64'] : [e.hnp]) : [] };
           }
           const r = step(entry, ev, env);
           for (const eff of r.effects) {
@@ -461,7 +523,7 @@ describe('any event in any order', () => {
           const live = [...programmed.entries()].filter(([, n]) => n !== 0);
           for (const [, n] of live) expect(n).toBe(1);
           if (entry?.routes) {
-            expect(live.map(([k]) => k)).toEqual([`${entry.hnp}|${entry.iface}`]);
+            expect(live.map(([k]) => k).sort()).toEqual(entry.hnps.map((h) => `${h}|${entry?.iface}`).sort());
             expect(['bound', 'renewing']).toContain(entry.state);
           } else {
             expect(live).toEqual([]);

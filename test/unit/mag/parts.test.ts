@@ -6,8 +6,8 @@ import { accessInterfaces, handoffIndicator } from '../../../nodes/mag/access.js
 import { parseMagOptions, timingsOf } from '../../../nodes/mag/config.js';
 import { parseLmaOptions } from '../../../nodes/lma/config.js';
 import { HeartbeatMonitor } from '../../../nodes/runtime/heartbeat.js';
-import { buildPbu, readPba, TimestampClock } from '../../../nodes/mag/messages.js';
-import { requestedHnp } from '../../../nodes/mag/role.js';
+import { buildPbu, isDormant, readPba, TimestampClock } from '../../../nodes/mag/messages.js';
+import { requestedPrefixes } from '../../../nodes/mag/attach.js';
 import { decodeMessage, encodeMessage } from '../../../nodes/protocol/index.js';
 
 describe('PBU and PBA on the wire', () => {
@@ -17,7 +17,7 @@ describe('PBU and PBA on the wire', () => {
         seq: 7,
         lifetimeS: 62,
         hi: 3,
-        hnp: '::/0',
+        hnps: [],
         mnId: 'mn1@pmiplab.example',
         llId: '02:70:6C:00:03:EE',
         att: 4,
@@ -38,6 +38,18 @@ describe('PBU and PBA on the wire', () => {
       { kind: 'linkLocalAddress', address: 'fe80::1' },
       { kind: 'timestamp', seconds: 1_700_000_000, fraction: 123 },
     ]);
+  });
+
+  it('a PBU names each prefix in its own HNP option and carries the dormant Vendor-Specific option when asked (docs/seed001.md)', () => {
+    const msg = buildPbu({ seq: 1, lifetimeS: 60, hi: 1, hnps: ['2001:db8:a:1::/64', '2001:db8:a:2::/64'], mnId: 'm', llId: '02:00:00:00:00:01', att: 4, dormant: true });
+    const bytes = encodeMessage(msg);
+    const r = decodeMessage(bytes);
+    if (!r.ok || r.value.kind !== 'pbu') throw new Error('decode');
+    expect(r.value.options.filter((o) => o.kind === 'hnp').map((o) => (o as { prefix: string }).prefix)).toEqual(['2001:db8:a:1::', '2001:db8:a:2::']);
+    expect(isDormant(r.value)).toBe(true);
+    // type 19, length 5: enterprise 32473 (0x00007ed9), sub-type 1
+    expect(Buffer.from(bytes).toString('hex')).toContain('130500007ed901');
+    expect(isDormant(buildPbu({ seq: 1, lifetimeS: 60, hi: 1, hnps: [], mnId: 'm', llId: '02:00:00:00:00:01', att: 4 }))).toBe(false);
   });
 
   it('reads a PBA: lifetime in seconds, prefix, refresh advice, and the identifiers to find the entry', () => {
@@ -61,7 +73,7 @@ describe('PBU and PBA on the wire', () => {
       seq: 9,
       status: 0,
       lifetimeS: 60,
-      hnp: '2001:db8:a:1::/64',
+      hnps: ['2001:db8:a:1::/64'],
       refreshS: 20,
       mnId: 'mn1@x',
       llId: '02:70:6c:00:03:ee',
@@ -69,7 +81,7 @@ describe('PBU and PBA on the wire', () => {
     });
     expect(readPba({ ...r.value, flags: { K: false, R: false, P: false } })).toBeNull();
     // a refusal echoing ::/0 carries no prefix
-    expect(readPba({ ...r.value, status: 154, options: [{ kind: 'hnp', prefix: '::', prefixLength: 0 }] })?.hnp).toBeUndefined();
+    expect(readPba({ ...r.value, status: 154, options: [{ kind: 'hnp', prefix: '::', prefixLength: 0 }] })?.hnps).toEqual([]);
   });
 
   it('timestamps increase strictly even when the clock does not move', () => {
@@ -105,21 +117,23 @@ describe('access interfaces from the plan', () => {
     expect(handoffIndicator(m1 && { ...m1, shared: false }, true)).toBe(4);
   });
 
-  it("asks for the interface's own (or shared) fixed prefix, else ::/0", () => {
+  it("asks for the interface's own (or shared) fixed prefixes, else all-zero", () => {
     const W = '02:00:00:00:00:01';
     const E = '02:00:00:00:00:02';
     const wlan = (prefixes: string[]) => ({ iface: 'wlan0', llId: W, att: 4, prefixes });
     const base = { mnId: 'a', lma: 'lma1', mags: ['*'] };
-    expect(requestedHnp({ ...base, interfaces: [wlan([])] }, W, undefined)).toBe('::/0');
-    expect(requestedHnp({ ...base, interfaces: [wlan(['2001:db8:a:9::/64'])] }, W.toUpperCase(), undefined)).toBe('2001:db8:a:9::/64');
+    expect(requestedPrefixes({ ...base, interfaces: [wlan([])] }, W, undefined)).toEqual([]);
+    expect(requestedPrefixes({ ...base, interfaces: [wlan(['2001:db8:a:9::/64'])] }, W.toUpperCase(), undefined)).toEqual(['2001:db8:a:9::/64']);
     // a prefix of one interface is never asked for on another
     const two = { ...base, interfaces: [wlan(['2001:db8:a:9::/64']), { iface: 'eth0', llId: E, att: 3, prefixes: [] }] };
-    expect(requestedHnp(two, E, undefined)).toBe('::/0');
-    expect(requestedHnp(two, '02:00:00:00:00:99', undefined)).toBe('::/0');
+    expect(requestedPrefixes(two, E, undefined)).toEqual([]);
+    expect(requestedPrefixes(two, '02:00:00:00:00:99', undefined)).toEqual([]);
     const shared = { ...base, interfaces: [wlan(['2001:db8:a:9::/64']), { iface: 'eth0', llId: E, att: 3, prefixes: [], shareWith: 'wlan0' }] };
-    expect(requestedHnp(shared, E, undefined)).toBe('2001:db8:a:9::/64');
+    expect(requestedPrefixes(shared, E, undefined)).toEqual(['2001:db8:a:9::/64']);
     const served = { mnNode: 'n', mnId: 'a', mnIface: 'wlan0', mac: '', llId: '', att: 4, hnp: '2001:db8:a:9::/64' };
-    expect(requestedHnp({ ...base, interfaces: [wlan(['2001:db8:a:8::/64', '2001:db8:a:9::/64'])] }, W, served)).toBe('2001:db8:a:9::/64');
+    expect(requestedPrefixes({ ...base, interfaces: [wlan(['2001:db8:a:8::/64', '2001:db8:a:9::/64'])] }, W, served)).toEqual(['2001:db8:a:9::/64']);
+    // several fixed prefixes: one HNP option each
+    expect(requestedPrefixes({ ...base, interfaces: [wlan(['2001:db8:a:8::/64', '2001:db8:a:9::/64'])] }, W, undefined)).toEqual(['2001:db8:a:8::/64', '2001:db8:a:9::/64']);
   });
 });
 
