@@ -1,7 +1,5 @@
 import { z } from 'zod';
-import { LmaOptionsSchema } from '../../nodes/lma/config.js';
-import { MagOptions } from '../../nodes/mag/config.js';
-import { LinkKind } from './plan.js';
+import { LinkKind, LmaOptionsSchema, MagOptions } from '../../nodes/contract/index.js';
 
 // The topology file as written (containerlab-like). This zod schema is the
 // only source: the TypeScript types and topologies/topology.schema.json come
