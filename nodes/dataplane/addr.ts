@@ -1,5 +1,5 @@
 import ipaddr from 'ipaddr.js';
-import { ErrorCodes, PmipError } from '../../orchestrator/errors.js';
+import { ErrorCodes, PmipError } from '../contract/errors.js';
 
 // Addresses and prefixes go into ip command lines: only well-formed IPv6
 // text passes, normalised to RFC 5952 so equal prefixes give equal lines.

@@ -1,4 +1,4 @@
-import { ErrorCodes, PmipError } from '../../orchestrator/errors.js';
+import { ErrorCodes, PmipError } from '../contract/errors.js';
 import { ifName, ipv6Address, ipv6Prefix } from './addr.js';
 import { ip6tnlBindLines, ip6tnlDeviceLines, ip6tnlMagTunnelLines, tunnelName } from './ip6tnl.js';
 import { chooseBackend } from './probe.js';

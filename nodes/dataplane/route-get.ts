@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { ErrorCodes, PmipError } from '../../orchestrator/errors.js';
+import { ErrorCodes, PmipError } from '../contract/errors.js';
 
 const run = promisify(execFile);
 

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { ErrorCodes, PmipError } from '../../orchestrator/errors.js';
+import { ErrorCodes, PmipError } from '../contract/errors.js';
 import { IpShell, type IpResult } from '../runtime/ip-shell.js';
 import type { Applied, DataPlaneCounters } from './types.js';
 

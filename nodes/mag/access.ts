@@ -1,4 +1,4 @@
-import type { Plan } from '../../orchestrator/topology/plan.js';
+import type { MnPlanInterface, Plan } from '../contract/plan.js';
 import { HANDOFF_INDICATOR } from '../protocol/numbers.js';
 import type { BulEntry } from './bul.js';
 
@@ -30,11 +30,6 @@ export interface AccessIface {
   shared: boolean;
 }
 
-interface MnOptions {
-  mnId?: unknown;
-  interfaces?: Record<string, { att?: unknown; llId?: unknown; hnp?: unknown }>;
-}
-
 export function accessInterfaces(plan: Plan, me: string): AccessIface[] {
   const self = plan.nodes.find((n) => n.name === me);
   if (!self) return [];
@@ -45,19 +40,18 @@ export function accessInterfaces(plan: Plan, me: string): AccessIface[] {
     const mns: ServedMn[] = [];
     for (const n of plan.nodes) {
       if (n.kind !== 'mn') continue;
-      const o = n.options as MnOptions;
-      if (typeof o.mnId !== 'string') continue;
+      const o = n.options;
       for (const mi of n.interfaces.filter((x) => x.link === link.id)) {
-        const io = o.interfaces?.[mi.name] ?? {};
+        const io: Partial<MnPlanInterface> = o.interfaces?.[mi.name] ?? {};
         const served: ServedMn = {
           mnNode: n.name,
           mnId: o.mnId,
           mnIface: mi.name,
           mac: mi.mac,
-          llId: (typeof io.llId === 'string' ? io.llId : mi.mac).toLowerCase(),
-          att: typeof io.att === 'number' ? io.att : (mi.att ?? 0),
+          llId: (io.llId ?? mi.mac).toLowerCase(),
+          att: io.att ?? mi.att ?? 0,
         };
-        if (typeof io.hnp === 'string') served.hnp = io.hnp;
+        if (io.hnp !== undefined) served.hnp = io.hnp;
         mns.push(served);
       }
     }

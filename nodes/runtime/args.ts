@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
-import { RUN_ID_RE } from '../../orchestrator/run/paths.js';
-import { NodeKind } from '../../orchestrator/topology/plan.js';
+import { RUN_ID_RE } from '../contract/ids.js';
+import { NodeKind } from '../contract/plan.js';
 
 // Command line of a node process. The launcher writes it; a person may too
 // (to run one node by hand), so every value is checked.

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { ErrorCodes, PmipError } from '../../orchestrator/errors.js';
+import { ErrorCodes, PmipError } from '../contract/errors.js';
 
 // A long-lived `ip [-n NS] [global options] -force -batch -` fed one line at a
 // time (kernel.md: ~0.2 ms per line against ~1.7 ms for a new ip process).

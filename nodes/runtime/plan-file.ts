@@ -1,4 +1,4 @@
-import { readPlanFile, type Plan, type PlanNode } from '../../orchestrator/topology/plan.js';
+import { readPlanFile, type Plan, type PlanNode } from '../contract/plan.js';
 
 // A node reads the run's resolved plan (runs/<id>/topology.json) and finds
 // itself in it; anything off is a start-up error with the reason.

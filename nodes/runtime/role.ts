@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { NodeKind, Plan, PlanNode } from '../../orchestrator/topology/plan.js';
+import type { NodeKind, Plan, PlanNode } from '../contract/plan.js';
 import type { Bus, BusCommand } from './bus.js';
 
 // The seam for node behaviour. The runtime owns the process (args, log, bus,

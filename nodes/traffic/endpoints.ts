@@ -1,10 +1,10 @@
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
+import { TrafficListenArgs, TrafficStartArgs, TrafficStopArgs } from '../contract/commands.js';
 import type { BusCommand } from '../runtime/bus.js';
 import type { TrafficEvent } from '../runtime/events.js';
 import type { RoleContext } from '../runtime/role.js';
-import { PROBE_HEADER, PROBE_MAX } from './probe.js';
 import { ProbeReceiver } from './receiver.js';
 import { ProbeSender } from './sender.js';
 
@@ -15,20 +15,8 @@ import { ProbeSender } from './sender.js';
 //                                                   after its samples file is written
 // A bad command gets an 'error' reply; nothing is half-started.
 
-const Flow = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'flow names use letters, digits, "_" and "-"');
-const Port = z.number().int().min(1).max(65535);
-
-export const TrafficListenArgs = z.object({ flow: Flow, port: Port });
-export const TrafficStartArgs = z.object({
-  flow: Flow,
-  dst: z.union([z.ipv6(), z.ipv4()]),
-  port: Port,
-  rate: z.number().positive().max(200_000),
-  size: z.number().int().min(PROBE_HEADER).max(PROBE_MAX),
-  /** probes per timer tick at most (catch-up bound); default from the rate */
-  maxBurst: z.number().int().positive().optional(),
-});
-export const TrafficStopArgs = z.object({ flow: Flow });
+// the args schemas are the contract's (nodes/contract/commands.ts): the runner builds them with the same types
+export { TrafficListenArgs, TrafficStartArgs, TrafficStopArgs };
 
 /** Where an end's samples go, relative to the run folder. */
 export const samplesFile = (flow: string, role: 'sender' | 'receiver') => path.join('flows', `${flow}.${role}.bin`);

@@ -12,28 +12,21 @@ export interface PolicySeed {
   mns: MnProfile[];
 }
 
-interface MnIfaceOptions {
-  att: number;
-  llId: string;
-  hnp?: string;
-  shareWith?: string;
-  dormant?: boolean;
-  priority?: number;
-}
-
 export function policyFromPlan(plan: Plan): PolicySeed {
   const mags: MagProfile[] = [];
   const magLma = new Map<string, string>();
-  for (const n of plan.nodes.filter((x) => x.kind === 'mag')) {
-    const o = n.options as { lma?: string; proxyCoa?: string };
+  for (const n of plan.nodes) {
+    if (n.kind !== 'mag') continue;
+    const o = n.options;
     if (!o.lma || !o.proxyCoa) continue; // a MAG without an LMA link serves nobody
     mags.push({ name: n.name, address: o.proxyCoa, lma: o.lma });
     magLma.set(n.name, o.lma);
   }
   const onlyLma = plan.nodes.filter((x) => x.kind === 'lma').map((x) => x.name);
   const mns: MnProfile[] = [];
-  for (const n of plan.nodes.filter((x) => x.kind === 'mn')) {
-    const o = n.options as { mnId: string; interfaces?: Record<string, MnIfaceOptions> };
+  for (const n of plan.nodes) {
+    if (n.kind !== 'mn') continue;
+    const o = n.options;
     const ifaces = Object.entries(o.interfaces ?? {});
     // the LMA of the MAG its first access link starts on (RFC 5213: one LMA per MN)
     const firstMag = plan.links
@@ -48,7 +41,7 @@ export function policyFromPlan(plan: Plan): PolicySeed {
       mags: ['*'],
       interfaces: ifaces.map(([iface, i]) => ({
         iface,
-        llId: i.llId,
+        llId: i.llId ?? n.interfaces.find((x) => x.name === iface)?.mac ?? '',
         att: i.att,
         prefixes: i.hnp ? [i.hnp] : [],
         ...(i.shareWith !== undefined ? { shareWith: i.shareWith } : {}),

@@ -73,7 +73,8 @@ export function buildMetrics(inp: RunInputs, opts: MetricOptions = DEFAULT_METRI
   const handovers: Handover[] = moves.map((m, k) => {
     const src = l2[k]!;
     const until = Math.min(k + 1 < moves.length ? moves[k + 1]!.t : Infinity, m.t + opts.timelineHorizonMs * 1e6);
-    const mnId = planNode(m.node)?.options.mnId;
+    const pn = planNode(m.node);
+    const mnId = pn?.kind === 'mn' ? pn.options.mnId : undefined;
     const tl = timelineOf(
       events,
       {

@@ -40,7 +40,7 @@ export function runPaths(id: string, root = runsRoot()): RunPaths {
 }
 
 /** Kernel names of a run: every namespace is `pl<id>-<node>`. */
-export const RUN_ID_RE = /^[a-z0-9]{1,8}$/;
+export { RUN_ID_RE } from '../../nodes/contract/ids.js';
 export const nsPrefix = (runId: string) => `pl${runId}-`;
 export const nsName = (runId: string, node: string) => `${nsPrefix(runId)}${node}`;
 /** Tag every process of a run carries on its command line, so cleanup can find orphans. */

@@ -1,17 +1,21 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { CommandArgs, CommandName } from '../../nodes/contract/index.js';
 import type { BusEvent } from '../../nodes/runtime/bus.js';
 import { ErrorCodes, PmipError } from '../errors.js';
 import type { Lab } from '../lab/lab.js';
 import type { LinkController, L2Event } from '../netns/index.js';
 import type { Progress } from '../cli/progress.js';
-import type { PlannedStep } from '../topology/scenario.js';
+import type { PlannedAction, PlannedStep, SessionStep } from '../topology/scenario.js';
 import type { EventRecorder } from './recorder.js';
 
 // Plays a scenario timeline on a running lab: each step at its offset from
 // the start (late steps run at once and are logged as late), L2 events through
 // the link controller (and onto the event stream, where the report finds
 // them), traffic through the MN/CN roles' commands, crashes and restarts
-// through the launcher. Any node dying on its own ends the experiment.
+// through the launcher, seed 001's per-interface steps as `session` and
+// `interface` commands to the MAG the interface is on at that moment (the
+// link controller knows), with the payloads of the command contract
+// (nodes/contract/commands.ts). Any node dying on its own ends the experiment.
 
 export const FLOW_PORT_BASE = 40000;
 
@@ -23,6 +27,9 @@ export interface FlowConfig {
   size: number;
   port: number;
   dst: string;
+  /** the MN interface the flow was pinned to ("mn1:lte0" in the file): the sender's source, or the destination */
+  fromIface?: string;
+  toIface?: string;
   startedNs?: string;
   stoppedNs?: string;
 }
@@ -42,7 +49,7 @@ interface Ctx {
   commandTimeoutMs?: number;
 }
 
-type TrafficStart = { type: 'traffic-start'; flow: string; from: string; to: string; rate: number; size: number };
+type TrafficStart = Extract<PlannedAction, { type: 'traffic-start' }>;
 
 const split = (ref: string) => {
   const i = ref.indexOf(':');
@@ -68,7 +75,7 @@ export async function playScenario(steps: PlannedStep[], ctx: Ctx): Promise<Play
     if (lab.aborted) throw new PmipError(ErrorCodes.runtime, 'experiment interrupted');
   };
 
-  const request = async (node: string, type: string, args: unknown): Promise<BusEvent> => {
+  const request = async <K extends CommandName>(node: string, type: K, args: CommandArgs[K]): Promise<BusEvent> => {
     const ev = await bus.request(node, type, args, timeout);
     if (ev.type === 'error') throw new PmipError(ErrorCodes.runtime, `${node} refused '${type}': ${JSON.stringify(ev.data)}`);
     return ev;
@@ -92,13 +99,22 @@ export async function playScenario(steps: PlannedStep[], ctx: Ctx): Promise<Play
     return global.split('/')[0] as string;
   };
 
+  /** the address of one MN interface, from its last `addresses` event */
+  const ifaceAddress = (node: string, iface: string): string => {
+    const a = recorder.addresses.get(node)?.get(iface)?.[0];
+    if (a) return a;
+    throw new PmipError(ErrorCodes.runtime, `${node}:${iface} has no global address (not registered?)`, `see the MAG logs in ${lab.paths.logs}`);
+  };
+
   const startFlow = async (a: TrafficStart) => {
     const port = FLOW_PORT_BASE + flows.size;
-    const dst = await addressOf(a.to);
+    const dst = a.toIface ? ifaceAddress(a.to, a.toIface) : await addressOf(a.to);
     const f: FlowConfig = { flow: a.flow, from: a.from, to: a.to, rate: a.rate, size: a.size, port, dst };
+    if (a.fromIface) f.fromIface = a.fromIface;
+    if (a.toIface) f.toIface = a.toIface;
     flows.set(a.flow, f);
     await request(a.to, 'traffic-listen', { flow: a.flow, port });
-    await request(a.from, 'traffic-start', { flow: a.flow, dst, port, rate: a.rate, size: a.size });
+    await request(a.from, 'traffic-start', { flow: a.flow, dst, port, rate: a.rate, size: a.size, ...(a.fromIface ? { srcIface: a.fromIface } : {}) });
     f.startedNs = process.hrtime.bigint().toString();
   };
 
@@ -109,6 +125,41 @@ export async function playScenario(steps: PlannedStep[], ctx: Ctx): Promise<Play
     await request(f.from, 'traffic-stop', { flow: name }).catch((err: unknown) => progress.info(`  ! ${(err as Error).message}`));
     await sleep(300); // the last probes in flight arrive before the receiver stops
     await request(f.to, 'traffic-stop', { flow: name }).catch((err: unknown) => progress.info(`  ! ${(err as Error).message}`));
+  };
+
+  /** An MN interface as its MAG knows it: MN-ID and MN-LL-ID (the plan's llId, else the interface MAC). */
+  const mnIface = (ref: string) => {
+    const { node, iface } = split(ref);
+    const n = lab.plan.nodes.find((x) => x.name === node);
+    if (n?.kind !== 'mn') throw new PmipError(ErrorCodes.badInput, `${ref} is not an MN interface`);
+    const llId = n.options.interfaces?.[iface]?.llId ?? n.interfaces.find((i) => i.name === iface)?.mac;
+    if (!llId) throw new PmipError(ErrorCodes.badInput, `${ref} has no link-layer identifier in the plan`);
+    return { node, iface, mnId: n.options.mnId, llId: llId.toLowerCase() };
+  };
+
+  /** Seed 001 steps: one command to the MAG the interface is on now. */
+  const sessionStep = async (a: SessionStep) => {
+    const me = mnIface(a.iface);
+    const at = links.attachment(me.node, me.iface);
+    if (!at || !at.up) throw new PmipError(ErrorCodes.runtime, `${a.iface} is not attached to a MAG: cannot send ${a.type}`);
+    const { mnId, llId } = me;
+    switch (a.type) {
+      case 'interface-handover': {
+        const args: CommandArgs['session'] = { op: 'interface-handover', mnId, llId, fromLlId: mnIface(a.from).llId };
+        if (a.prefixes) args.hnps = a.prefixes;
+        await request(at.mag, 'session', args);
+        return;
+      }
+      case 'transfer-prefixes':
+        await request(at.mag, 'session', { op: 'transfer-prefixes', mnId, llId, fromLlId: mnIface(a.from).llId, hnps: a.prefixes });
+        return;
+      case 'add-session':
+        await request(at.mag, 'session', { op: 'add-session', mnId, llId, bid: a.bid, ...(a.prefixes ? { hnps: a.prefixes } : {}) });
+        return;
+      case 'set-interface':
+        await request(at.mag, 'interface', { op: 'update', mnId, llId, ...(a.priority !== undefined ? { priority: a.priority } : {}) });
+        return;
+    }
   };
 
   const play = async (s: PlannedStep) => {
@@ -143,9 +194,18 @@ export async function playScenario(steps: PlannedStep[], ctx: Ctx): Promise<Play
       case 'restart':
         await nodes.restart(a.node);
         return bus.emit('node-restarted', { node: a.node });
-      case 'wait-for':
-        await recorder.next((e) => e.type === a.event && (!a.node || e.node === a.node), a.timeoutMs, `event '${a.event}'${a.node ? ` from ${a.node}` : ''}`);
+      case 'wait-for': {
+        const match = Object.entries(a.match ?? {});
+        const fits = (e: BusEvent) => match.every(([k, v]) => (e.data as Record<string, unknown> | undefined)?.[k] === v);
+        const what = `event '${a.event}'${a.node ? ` from ${a.node}` : ''}${match.length ? ` with ${JSON.stringify(a.match)}` : ''}`;
+        await recorder.next((e) => e.type === a.event && (!a.node || e.node === a.node) && fits(e), a.timeoutMs, what);
         return;
+      }
+      case 'interface-handover':
+      case 'transfer-prefixes':
+      case 'add-session':
+      case 'set-interface':
+        return sessionStep(a);
     }
   };
 

@@ -156,7 +156,8 @@ export function planTopology(file: TopologyFile, source: string, runId: string):
     return { link, dev, mine: addrOn.get(`${a}|${link.id}`)!, theirs: addrOn.get(`${b}|${link.id}`)! };
   };
 
-  const planNodes: PlanNode[] = Object.entries(nodes).map(([name, node]) => {
+  // each node's options are checked against its kind's schema by Plan.parse below
+  const planNodes = Object.entries(nodes).map(([name, node]) => {
     const interfaces = ifaces.get(name)!;
     const routes: PlanRoute[] = [];
     let options: Record<string, unknown> = {};

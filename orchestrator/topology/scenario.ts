@@ -1,18 +1,30 @@
+import { eventFields, EVENT_NAMES, isEventName } from '../../nodes/contract/index.js';
+import { normalizePrefix } from '../../nodes/lma/prefix.js';
 import type { Issue, PathSeg } from './issues.js';
-import { parseEndpoint, resolveLinks } from './resolve.js';
+import { magLma, parseEndpoint, resolveLinks } from './resolve.js';
 import type { Action, TopologyFile } from './schema.js';
 
 // The scenario timeline: durations to milliseconds, `repeat` unrolled, every
 // reference checked against the topology, and the steps replayed in time
 // order on a small model of where each MN interface is attached, so a move
 // to the MAG it is already on, a name clash in the target MAG or a stop of a
-// flow that never started is refused here instead of mid-experiment.
+// flow that never started is refused here instead of mid-experiment. A
+// wait-for step is checked against the event contract (nodes/runtime/events.ts):
+// an event nothing emits, or a match on a field it does not carry, would
+// only time out mid-run.
 
 /** A step as the scenario runner gets it: one action at one time; a move names where it comes from. */
 export type PlannedAction =
-  | Exclude<Action, { type: 'move' } | { type: 'attach' }>
+  | Exclude<Action, { type: 'move' } | { type: 'attach' } | { type: 'traffic-start' }>
   | { type: 'move'; iface: string; to: string; toIface: string; from: string; fromIface: string }
-  | { type: 'attach'; iface: string; to: string; toIface: string };
+  | { type: 'attach'; iface: string; to: string; toIface: string }
+  /** from/to are nodes; fromIface/toIface name the MN interface when the file gave "mn1:lte0" */
+  | { type: 'traffic-start'; flow: string; from: string; to: string; fromIface?: string; toIface?: string; rate: number; size: number };
+
+/** The seed 001 steps that go to the MAG an MN interface is on, as bus commands. */
+export const SESSION_STEPS = ['interface-handover', 'transfer-prefixes', 'add-session', 'set-interface'] as const;
+export type SessionStep = Extract<Action, { type: (typeof SESSION_STEPS)[number] }>;
+const isSessionStep = (a: Action): a is SessionStep => (SESSION_STEPS as readonly string[]).includes(a.type);
 
 export interface PlannedStep {
   atMs: number;
@@ -32,6 +44,9 @@ export function parseDuration(d: string | number): number {
   if (!m) throw new RangeError(`not a duration: ${d}`);
   return Math.round(Number(m[1]) * UNIT_MS[m[2] as keyof typeof UNIT_MS]);
 }
+
+/** A flow end: "cn1", or "mn1:lte0" for one MN interface. */
+const flowEnd = (ref: string): { node: string; iface?: string } => (ref.includes(':') ? parseEndpoint(ref) : { node: ref });
 
 interface Expanded {
   atMs: number;
@@ -62,15 +77,23 @@ export function expandScenario(file: TopologyFile): { steps: PlannedStep[]; issu
     if (mn && mag) where.set(`${mn.node}:${mn.iface}`, { mag: mag.node, magIface: mag.iface, attached: true });
   }
 
+  // an MN registers with the LMA of the MAG its first access link starts on (orchestrator/policy/seed.ts)
+  const mnLma = new Map<string, string>();
+  for (const [ref, w] of where) {
+    const mn = parseEndpoint(ref).node;
+    const lma = magLma(file, w.mag);
+    if (!mnLma.has(mn) && lma !== undefined) mnLma.set(mn, lma);
+  }
+
   const expanded: Expanded[] = [];
   file.scenario.forEach((step, index) => {
     const base: PathSeg[] = ['scenario', index, 'action'];
     const bad = (rel: PathSeg[], message: string) => issues.push({ path: [...base, ...rel], message });
     const a = step.action;
-    const needMnIface = (ref: string) => {
+    const needMnIface = (ref: string, rel: PathSeg[] = ['iface']) => {
       if (!where.has(ref)) {
         const { node } = parseEndpoint(ref);
-        bad(['iface'], kindOf(node) === undefined ? `node "${node}" is not defined` : kindOf(node) !== 'mn'
+        bad(rel, kindOf(node) === undefined ? `node "${node}" is not defined` : kindOf(node) !== 'mn'
           ? `"${ref}" is not an MN interface (${a.type} acts on an MN interface)`
           : `"${ref}" is not an MN interface with an access link`);
         return false;
@@ -84,13 +107,47 @@ export function expandScenario(file: TopologyFile): { steps: PlannedStep[]; issu
       else return true;
       return false;
     };
+    /** the MN's LMA serves only through its own MAGs: a move to another LMA's MAG would be refused by that MAG */
+    const needSameLma = (rel: PathSeg[], ref: string, mag: string) => {
+      const lma = mnLma.get(parseEndpoint(ref).node);
+      const theirs = magLma(file, mag);
+      if (lma === undefined || theirs === undefined || theirs === lma) return true;
+      bad(rel, `${mag} registers with ${theirs}, but ${ref} is served by ${lma} (the LMA of its first MAG): ${mag} would refuse it`);
+      return false;
+    };
+    /** "mn1:lte0" flow ends: an interface the MN declares */
+    const needFlowEnd = (rel: PathSeg[], ref: string) => {
+      if (!ref.includes(':')) return needKind(rel, ref, ['mn', 'cn'], 'traffic runs between MNs and CNs');
+      const { node, iface } = parseEndpoint(ref);
+      const n = nodes[node];
+      if (!needKind(rel, node, ['mn'], 'only an MN end names an interface ("mn1:lte0")')) return false;
+      if (n?.kind === 'mn' && !Object.hasOwn(n.interfaces, iface)) {
+        bad(rel, `${node} has no interface "${iface}" (it has ${Object.keys(n.interfaces).join(', ')})`);
+        return false;
+      }
+      return true;
+    };
+    const needPrefixes = (list: string[] | undefined) => {
+      let good = true;
+      (list ?? []).forEach((px, k) => {
+        if (normalizePrefix(px) === null) {
+          bad(['prefixes', k], `"${px}" is not an IPv6 prefix`);
+          good = false;
+        } else if ((list ?? []).findIndex((q) => normalizePrefix(q) === normalizePrefix(px)) !== k) {
+          bad(['prefixes', k], `"${px}" is listed twice`);
+          good = false;
+        }
+      });
+      return good;
+    };
     let ok = true;
     switch (a.type) {
       case 'move': {
         ok = needMnIface(a.iface);
         const targets = typeof a.to === 'string' ? [a.to] : a.to;
         targets.forEach((t, k) => {
-          ok = needKind(typeof a.to === 'string' ? ['to'] : ['to', k], t, ['mag'], 'a move goes to a MAG') && ok;
+          const rel = typeof a.to === 'string' ? ['to'] : ['to', k];
+          ok = needKind(rel, t, ['mag'], 'a move goes to a MAG') && ok && needSameLma(rel, a.iface, t);
         });
         if (Array.isArray(a.to) && a.to.length > 1 && !step.repeat) {
           bad(['to'], 'a list of MAGs is cycled through by a repeated step; add repeat: { count, every }');
@@ -100,7 +157,7 @@ export function expandScenario(file: TopologyFile): { steps: PlannedStep[]; issu
       }
       case 'attach':
         ok = needMnIface(a.iface);
-        if (a.to !== undefined) ok = needKind(['to'], a.to, ['mag'], 'an MN interface attaches to a MAG') && ok;
+        if (a.to !== undefined) ok = needKind(['to'], a.to, ['mag'], 'an MN interface attaches to a MAG') && ok && needSameLma(['to'], a.iface, a.to);
         break;
       case 'detach':
         ok = needMnIface(a.iface);
@@ -118,9 +175,9 @@ export function expandScenario(file: TopologyFile): { steps: PlannedStep[]; issu
         break;
       }
       case 'traffic-start':
-        ok = needKind(['from'], a.from, ['mn', 'cn'], 'traffic runs between MNs and CNs');
-        ok = needKind(['to'], a.to, ['mn', 'cn'], 'traffic runs between MNs and CNs') && ok;
-        if (ok && a.from === a.to) {
+        ok = needFlowEnd(['from'], a.from);
+        ok = needFlowEnd(['to'], a.to) && ok;
+        if (ok && flowEnd(a.from).node === flowEnd(a.to).node) {
           bad(['to'], 'a flow needs two different nodes');
           ok = false;
         }
@@ -131,6 +188,43 @@ export function expandScenario(file: TopologyFile): { steps: PlannedStep[]; issu
         break;
       case 'wait-for':
         if (a.node !== undefined) ok = needKind(['node'], a.node, ['lma', 'mag', 'mn', 'cn'], '');
+        if (!isEventName(a.event)) {
+          const near = EVENT_NAMES.filter((n) => n.includes(a.event) || a.event.includes(n)).slice(0, 3);
+          bad(['event'], `no node emits an event "${a.event}"${near.length ? ` (did you mean ${near.join(', ')}?)` : ''}; the events are listed in nodes/runtime/events.ts`);
+          ok = false;
+        } else {
+          const fields = eventFields(a.event);
+          for (const k of Object.keys(a.match ?? {})) {
+            if (fields.includes(k)) continue;
+            bad(['match', k], `a ${a.event} event has no field "${k}" (it has ${fields.join(', ') || 'no fixed fields'})`);
+            ok = false;
+          }
+        }
+        break;
+      case 'interface-handover':
+      case 'transfer-prefixes': {
+        ok = needMnIface(a.iface);
+        ok = needMnIface(a.from, ['from']) && ok;
+        if (ok && parseEndpoint(a.iface).node !== parseEndpoint(a.from).node) {
+          bad(['from'], `${a.from} is not an interface of ${parseEndpoint(a.iface).node}: prefixes move between the interfaces of one MN`);
+          ok = false;
+        } else if (ok && a.iface === a.from) {
+          bad(['from'], 'the prefixes move to another interface of the MN');
+          ok = false;
+        }
+        ok = needPrefixes(a.prefixes) && ok;
+        break;
+      }
+      case 'add-session':
+        ok = needMnIface(a.iface);
+        ok = needPrefixes(a.prefixes) && ok;
+        break;
+      case 'set-interface':
+        ok = needMnIface(a.iface);
+        if (a.priority === undefined) {
+          bad([], 'set-interface changes something: give priority');
+          ok = false;
+        }
         break;
       case 'traffic-stop':
         break;
@@ -155,6 +249,7 @@ export function expandScenario(file: TopologyFile): { steps: PlannedStep[]; issu
   // Replay in time order (stable: file order breaks ties).
   expanded.sort((x, y) => x.atMs - y.atMs || x.index - y.index || (x.repetition ?? 0) - (y.repetition ?? 0));
   const flows = new Map<string, number>();
+  const bids = new Map<string, Set<number>>(); // MN interface -> BIDs of its added sessions
   const failed = new Set<number>(); // one timeline error per file step is enough
   const steps: PlannedStep[] = [];
   for (const e of expanded) {
@@ -217,7 +312,18 @@ export function expandScenario(file: TopologyFile): { steps: PlannedStep[]; issu
         if (flows.has(a.flow)) fail(['flow'], `flow "${a.flow}" is already running`);
         else {
           flows.set(a.flow, e.index);
-          action = a;
+          const from = flowEnd(a.from);
+          const to = flowEnd(a.to);
+          action = {
+            type: 'traffic-start',
+            flow: a.flow,
+            from: from.node,
+            to: to.node,
+            ...(from.iface ? { fromIface: from.iface } : {}),
+            ...(to.iface ? { toIface: to.iface } : {}),
+            rate: a.rate,
+            size: a.size,
+          };
         }
         break;
       case 'traffic-stop':
@@ -225,6 +331,24 @@ export function expandScenario(file: TopologyFile): { steps: PlannedStep[]; issu
         else action = a;
         break;
       default:
+        if (isSessionStep(a)) {
+          // sent to the MAG the interface is on: it has to be attached then
+          const st = where.get(a.iface);
+          if (st && !st.attached) {
+            fail(['iface'], `${a.iface} is detached: no MAG to send ${a.type} to`);
+            break;
+          }
+          if (a.type === 'add-session') {
+            const used = bids.get(a.iface) ?? new Set<number>();
+            if (used.has(a.bid)) {
+              fail(['bid'], `${a.iface} already has a session with BID ${a.bid}`);
+              break;
+            }
+            bids.set(a.iface, used.add(a.bid));
+          }
+          action = 'prefixes' in a && a.prefixes ? { ...a, prefixes: a.prefixes.map((px) => normalizePrefix(px) as string) } : a;
+          break;
+        }
         action = a;
     }
     if (action) {

@@ -1,7 +1,5 @@
 import { z } from 'zod';
-import { LmaOptionsSchema } from '../../nodes/lma/config.js';
-import { MagOptions } from '../../nodes/mag/config.js';
-import { LinkKind } from './plan.js';
+import { LinkKind, LmaOptionsSchema, MagOptions } from '../../nodes/contract/index.js';
 
 // The topology file as written (containerlab-like). This zod schema is the
 // only source: the TypeScript types and topologies/topology.schema.json come
@@ -216,12 +214,16 @@ export const AttachAction = z
   .strict();
 export const LinkDownAction = z.object({ type: act('link-down'), iface: Iface }).strict();
 export const LinkUpAction = z.object({ type: act('link-up'), iface: Iface }).strict();
+/** One end of a flow: a node, or one interface of an MN ("mn1:lte0": the flow uses that interface's address). */
+const FlowEnd = z
+  .union([NodeName, EndpointRef])
+  .describe('a node (MN or CN), or "mn1:lte0" for one interface of an MN: its address is the destination (to) or the source (from) of the flow');
 export const TrafficStartAction = z
   .object({
     type: act('traffic-start'),
     flow: z.string().regex(/^[A-Za-z0-9_-]+$/, 'flow names use letters, digits, "_" and "-"'),
-    from: NodeName,
-    to: NodeName,
+    from: FlowEnd,
+    to: FlowEnd,
     rate: z.number().positive().max(200_000).default(100).describe('packets per second'),
     // 16 bytes of sequence number and timestamp; 1452 fills a 1500-byte access MTU
     size: z.number().int().min(16).max(1452).default(128).describe('UDP payload bytes'),
@@ -233,11 +235,57 @@ export const RestartAction = z.object({ type: act('restart'), node: NodeName }).
 export const WaitForAction = z
   .object({
     type: act('wait-for'),
-    event: z.string().min(1).describe('event name as the nodes report it'),
+    event: z.string().min(1).describe('event name as the nodes report it (nodes/runtime/events.ts: pba-received, binding-created, ...)'),
     node: NodeName.optional(),
+    match: z
+      .record(z.string(), z.union([z.string(), z.number(), z.boolean()]))
+      .optional()
+      .describe('payload fields the event must have with these values, e.g. { mnId: mn1@pmiplab.example, status: 0 }'),
     timeoutMs: z.number().int().positive().default(5000),
   })
   .strict();
+
+// Seed 001 steps per MN interface (docs/seed001.md): the runner sends them as
+// bus commands to the MAG the interface is on at that moment.
+const Prefix64 = z
+  .string()
+  .regex(/^[0-9a-fA-F:]+\/64$/, 'a prefix is an IPv6 /64 such as 2001:db8:a:1::/64')
+  .describe('an IPv6 /64, e.g. 2001:db8:a:1::/64');
+export const InterfaceHandoverAction = z
+  .object({
+    type: act('interface-handover'),
+    iface: Iface.describe('the MN interface that takes the prefixes over, "mn1:lte0"'),
+    from: Iface.describe('the interface of the same MN that gives them up, "mn1:wlan0"'),
+    prefixes: z.array(Prefix64).min(1).optional().describe('only these prefixes of `from` (default: all of them)'),
+  })
+  .strict()
+  .describe('seed 001 section 2.2: handover between interfaces (PBU HI 2)');
+export const TransferPrefixesAction = z
+  .object({
+    type: act('transfer-prefixes'),
+    iface: Iface.describe('the MN interface that takes the prefixes over'),
+    from: Iface.describe('the interface of the same MN that keeps the others'),
+    prefixes: z.array(Prefix64).min(1).describe('the prefixes that move'),
+  })
+  .strict()
+  .describe('seed 001 section 2.2: prefix transfer of a subset');
+export const AddSessionAction = z
+  .object({
+    type: act('add-session'),
+    iface: Iface.describe('an MN interface that has a session'),
+    bid: z.number().int().min(1).max(0xffff).describe('Binding Identifier of the new session (RFC 5648); the first session is BID 0'),
+    prefixes: z.array(Prefix64).min(1).optional().describe('fixed prefixes of the new session (default: the LMA allocates one)'),
+  })
+  .strict()
+  .describe('seed 001 section 2.1: a further mobility session on an interface');
+export const SetInterfaceAction = z
+  .object({
+    type: act('set-interface'),
+    iface: Iface,
+    priority: z.number().int().min(0).max(255).optional().describe('preference among the MN interfaces'),
+  })
+  .strict()
+  .describe('change settings of an MN interface at its MAG');
 
 export const Action = z.discriminatedUnion('type', [
   MoveAction,
@@ -250,6 +298,10 @@ export const Action = z.discriminatedUnion('type', [
   KillAction,
   RestartAction,
   WaitForAction,
+  InterfaceHandoverAction,
+  TransferPrefixesAction,
+  AddSessionAction,
+  SetInterfaceAction,
 ]);
 export type Action = z.infer<typeof Action>;
 

@@ -24,7 +24,7 @@ function makePlan(runId: string, netns: string[]): Plan {
     version: 1, runId, name: 'launch-test', source: '/dev/null',
     pools: { backhaul: '2001:db8:b::/48', hnp: '2001:db8:1::/48', cn: '2001:db8:c::/48' },
     nodes: netns.map((ns, i) => ({
-      name: `n${i}`, kind: KINDS[i % 3], netns: ns, interfaces: [], routes: [], sysctls: {}, options: {},
+      name: `n${i}`, kind: KINDS[i % 3], netns: ns, interfaces: [], routes: [], sysctls: {}, options: KINDS[i % 3] === 'mn' ? { mnId: `n${i}@pmiplab.example` } : {},
     })),
     links: [], scenario: [],
   });

@@ -1,5 +1,5 @@
 import { nsName } from '../../orchestrator/run/paths.js';
-import { Plan, type PlanInterface, type PlanLink, type PlanNode } from '../../orchestrator/topology/plan.js';
+import { Plan, type PlanInterface, type PlanLink, PlanNode } from '../../orchestrator/topology/plan.js';
 
 // Hand-made Plans for tests and benchmarks, until the planner lands. Every
 // interface gets a plan-wide distinct ifindex and a MAC derived from it.
@@ -17,7 +17,8 @@ class PlanBuilder {
   constructor(readonly runId: string) {}
 
   node(name: string, kind: PlanNode['kind'], sysctls: Record<string, string> = {}): PlanNode {
-    const n: PlanNode = { name, kind, netns: nsName(this.runId, name), interfaces: [], routes: [], sysctls, options: {} };
+    // parsed, so each kind gets its options' shape (an MN needs its MN-ID)
+    const n = PlanNode.parse({ name, kind, netns: nsName(this.runId, name), interfaces: [], routes: [], sysctls, options: kind === 'mn' ? { mnId: `${name}@pmiplab.example` } : {} });
     this.nodes.set(name, n);
     return n;
   }

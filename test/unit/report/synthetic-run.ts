@@ -30,7 +30,8 @@ export function makeSyntheticRun(dir: string, opts: { rate?: number; seconds?: n
   mkdirSync(path.join(dir, 'flows'), { recursive: true });
   const plan = planTopology(loadTopology('topologies/handover-basic.yaml'), path.resolve('topologies/handover-basic.yaml'), 'syn1');
   writeFileSync(path.join(dir, 'topology.json'), JSON.stringify(plan));
-  const mnId = String(plan.nodes.find((n) => n.name === 'mn1')!.options.mnId);
+  const mn1 = plan.nodes.find((n) => n.name === 'mn1')!;
+  const mnId = mn1.kind === 'mn' ? mn1.options.mnId : '';
 
   const lostAt = (txMs: number) => moves.some((m) => txMs >= m && txMs < m + outageMs);
   const flows = [

@@ -36,6 +36,21 @@ const CASES: Record<string, [path: string, word: string]> = {
   'scenario-stop-unknown-flow': ['scenario[1].action.flow', 'not running'],
   'scenario-move-same-mag': ['scenario[0].action.to', 'already on mag2'],
   'scenario-name-clash': ['scenario[0].action.toIface', 'toIface'],
+  'scenario-kill-unknown-node': ['scenario[0].action.node', 'node "mag9" is not defined'],
+  'scenario-restart-unknown-node': ['scenario[0].action.node', 'node "lma2" is not defined'],
+  'scenario-flow-still-running': ['scenario[1].action.flow', 'already running'],
+  'scenario-move-other-lma': ['scenario[0].action.to', 'mag2 would refuse it'],
+  'scenario-wait-unknown-event': ['scenario[0].action.event', 'no node emits an event "bound"'],
+  'scenario-wait-bad-match': ['scenario[0].action.match.prefix', 'no field "prefix"'],
+  'scenario-handover-other-mn': ['scenario[0].action.from', 'one MN'],
+  'scenario-handover-unknown-iface': ['scenario[0].action.iface', 'mn1:lte9'],
+  'scenario-transfer-not-64': ['scenario[0].action.prefixes[0]', '/64'],
+  'scenario-transfer-same-prefix-twice': ['scenario[0].action.prefixes[1]', 'listed twice'],
+  'scenario-add-session-bid-reused': ['scenario[1].action.bid', 'BID 2'],
+  'scenario-set-interface-detached': ['scenario[1].action.iface', 'detached'],
+  'scenario-set-interface-nothing': ['scenario[0].action', 'give priority'],
+  'scenario-traffic-bad-iface': ['scenario[0].action.from', 'no interface "eth7"'],
+  'scenario-traffic-cn-iface': ['scenario[0].action.to', 'only an MN end'],
 };
 
 function refusal(file: string): PmipError {
@@ -64,6 +79,17 @@ describe('bad topology files', () => {
     expect(line, err.message).toBeDefined();
     expect(line).toContain(word);
     expect(line).toMatch(new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:\\d+:\\d+: `));
+  });
+
+  it.each([
+    ['scenario-kill-unknown-node', 27],
+    ['scenario-flow-still-running', 29],
+    ['scenario-move-other-lma', 23],
+    ['scenario-wait-unknown-event', 27],
+    ['scenario-add-session-bid-reused', 29],
+  ])('%s points at the line of the bad step (%i)', (name, lineNo) => {
+    const err = refusal(path.join(DIR, `${name}.yaml`));
+    expect(err.message).toMatch(new RegExp(`${name}\\.yaml:${lineNo}:\\d+: scenario`));
   });
 
   it('reports YAML syntax errors with line and column', () => {
