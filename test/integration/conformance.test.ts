@@ -13,6 +13,7 @@ import {
   conformanceUnavailable,
   opt,
   Peer,
+  rawSocketHolders,
   realOptions,
   seqNewer,
   tsharkIcmp6,
@@ -421,6 +422,19 @@ for (const transport of ['udp', 'raw'] as const) {
           expect(ba!['mip6.lila_lla']).toBe(String(opt(m, 'lla')?.address ?? ''));
         }
       });
+    });
+
+    it('the raw sockets of the live LMA and MAG stay in their node process: the children it spawns (ip) do not inherit them (close-on-exec, issue 18)', () => {
+      const nodes = new Map(d.lab.nodes!.pids().map((p) => [p.pid, p.node]));
+      for (const node of ['lma1', 'mag3']) {
+        const holders = rawSocketHolders(d.ns(node));
+        const own = holders.filter((h) => nodes.get(h.pid) === node);
+        const children = holders.filter((h) => !nodes.has(h.pid));
+        expect(own.length, `${node}: its process`).toBe(1);
+        expect(children.length, `${node}: processes beside the node (its ip children)`).toBeGreaterThan(0);
+        if (transport === 'raw') expect(own[0]!.protocols, `${node} holds its MH raw socket`).toContain(135);
+        expect(children.filter((c) => c.protocols.length > 0), `${node}: children holding raw sockets (${JSON.stringify(holders)})`).toEqual([]);
+      }
     });
 
     // ================= the live MAG against the peer LMA (RFC 5213 6.9)

@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { writeFileSync, mkdtempSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -268,4 +268,59 @@ export const realOptions = (m: Mh): MhOption[] => m.options.filter((o) => o.type
 export function seqNewer(a: number, b: number): boolean {
   const d = (a - b) & 0xffff;
   return d !== 0 && d < 0x8000;
+}
+
+// ---- file descriptors
+
+export interface RawHolder {
+  pid: number;
+  comm: string;
+  /** protocol of each raw IPv6 socket it holds (135 MH, 58 ICMPv6) */
+  protocols: number[];
+}
+
+/**
+ * Which processes of a namespace hold raw IPv6 sockets, and of which
+ * protocol: /proc/<pid>/net/raw6 lists the namespace's raw sockets (the
+ * "local port" column is the protocol) with their inodes, and each process's
+ * fds link to socket:[inode].
+ */
+export function rawSocketHolders(netns: string): RawHolder[] {
+  const pids = spawnSync('ip', ['netns', 'pids', netns], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean).map(Number);
+  if (!pids.length) return [];
+  const protoByInode = new Map<string, number>();
+  for (const line of readFileSync(`/proc/${pids[0]}/net/raw6`, 'utf8').split('\n').slice(1)) {
+    const cols = line.trim().split(/\s+/);
+    if (cols.length < 10) continue;
+    protoByInode.set(cols[9]!, Number.parseInt(cols[1]!.split(':')[1]!, 16));
+  }
+  const out: RawHolder[] = [];
+  for (const pid of pids) {
+    let fds: string[] = [];
+    try {
+      fds = readdirSync(`/proc/${pid}/fd`);
+    } catch {
+      continue; // gone meanwhile
+    }
+    const protocols: number[] = [];
+    for (const fd of fds) {
+      let target = '';
+      try {
+        target = readlinkSync(`/proc/${pid}/fd/${fd}`);
+      } catch {
+        continue;
+      }
+      const m = /^socket:\[(\d+)\]$/.exec(target);
+      const proto = m ? protoByInode.get(m[1]!) : undefined;
+      if (proto !== undefined) protocols.push(proto);
+    }
+    let comm = '';
+    try {
+      comm = readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+    } catch {
+      continue;
+    }
+    out.push({ pid, comm, protocols: protocols.sort((a, b) => a - b) });
+  }
+  return out;
 }
