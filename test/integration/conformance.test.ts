@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -143,7 +143,7 @@ for (const transport of ['udp', 'raw'] as const) {
     // ---- the MAG side runs in the background from the moment mag3 starts
     const MAG_LIFETIME = 4; // granted by the peer: a refresh every 3.2 s
     const HNP3 = '2001:db8:a:99::/64';
-    const DROPPED = 5; // first transmissions left unanswered: 4 retransmission intervals to compare
+    const DROPPED = 4; // first transmissions left unanswered: with the one the 135 answers, 4 intervals (100 ms doubling)
     const ECHO_AHEAD = 0x6000; // the 135's "last accepted" sequence number, this far ahead of the MAG's
     interface MagTimeline {
       log: LmaLogEntry[];
@@ -445,6 +445,8 @@ for (const transport of ['udp', 'raw'] as const) {
       beforeAll(async () => {
         t = await timeline;
         pbu = pbusIn(t.log);
+        // CONFORMANCE_DUMP=dir keeps what the peer LMA saw, for reading by hand
+        if (process.env.CONFORMANCE_DUMP) writeFileSync(path.join(process.env.CONFORMANCE_DUMP, `mag-side-${transport}.json`), JSON.stringify(t, null, 1));
       }, 40_000);
       const firstReg = () => pbu.slice(0, DROPPED + 2);
 
@@ -482,8 +484,8 @@ for (const transport of ['udp', 'raw'] as const) {
         // shortest interval is only required to grow, the others to double
         expect(gaps[1]! / gaps[0]!, shown).toBeGreaterThan(1.2);
         for (let i = 2; i < gaps.length; i++) {
-          expect(gaps[i]! / gaps[i - 1]!, shown).toBeGreaterThan(1.6);
-          expect(gaps[i]! / gaps[i - 1]!, shown).toBeLessThan(2.5);
+          expect(gaps[i]! / gaps[i - 1]!, shown).toBeGreaterThan(1.5);
+          expect(gaps[i]! / gaps[i - 1]!, shown).toBeLessThan(2.6);
         }
         for (let i = 1; i < tx.length; i++) expect(seqNewer(tx[i]!.mh.seq, tx[i - 1]!.mh.seq), `${tx[i - 1]!.mh.seq} then ${tx[i]!.mh.seq}`).toBe(true);
         for (const x of tx) expect(opt(x.mh, 'hi')?.value).toBe(1);

@@ -39,7 +39,7 @@ topology:
     lma2: { kind: lma }
     mag1: { kind: mag, lma: lma1 }
     mag2: { kind: mag, lma: lma1 }
-    mag3: { kind: mag, lma: lma2, options: { heartbeatIntervalMs: 0, retryAfterMs: 1000 } }
+    mag3: { kind: mag, lma: lma2, options: { heartbeatIntervalMs: 0, retryAfterMs: 1000, retransmitInitialMs: 100 } }
     mn3: { kind: mn, interfaces: { wlan0: { att: "802.11" } } }
   links:
     - endpoints: ["mag1:eth0", "lma1:eth1"]   # l1 2001:db8:b:1::/64
