@@ -217,7 +217,7 @@ for (const transport of ['udp', 'raw'] as const) {
       bus = await Bus.connect(d.lab.redis!.url, id, 'conformance');
       const store = new PolicyStore(bus);
       for (const [i, mnId] of ['reg', 'seq', 'src', 'proto', 'missing', 'bad'].entries()) {
-        await store.putMn({ mnId: `${mnId}@conf.example`, lma: 'lma1', prefixes: [], mags: ['*'], interfaces: [{ iface: 'wlan0', llId: MN_LL(i + 1).replace(/(..)(?!$)/g, '$1:'), att: ATT_80211 }] });
+        await store.putMn({ mnId: `${mnId}@conf.example`, lma: 'lma1', mags: ['*'], interfaces: [{ iface: 'wlan0', llId: MN_LL(i + 1).replace(/(..)(?!$)/g, '$1:'), att: ATT_80211, prefixes: [] }] });
       }
       execFileSync('ip', ['-n', d.ns('mag1'), 'addr', 'add', `${ROGUE}/64`, 'dev', 'eth0', 'nodad']);
       // the peer LMA and an RA watcher at the MN listen before mag3 starts
