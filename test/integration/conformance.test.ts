@@ -329,23 +329,36 @@ for (const transport of ['udp', 'raw'] as const) {
         });
       }
 
-      it('a stale sequence number: 135 with the last accepted one; the same number again from the bound MAG: accepted (nodes/lma/README.md)', async () => {
+      let seqHnp = '';
+      it('a stale sequence number: 135 with the last accepted one, modulo 2^16 across the wrap (RFC 6275 9.5.1)', async () => {
         const first = theOnePba(await fromMag1(pbuSpec('seq@conf.example', 0xfffe, { llId: MN_LL(2) })), 0xfffe);
         expect(first.mh.status).toBe(0);
-        const mine = hnpOf(first.mh)!;
+        seqHnp = hnpOf(first.mh)!;
         // 0x0003 is newer than 0xfffe modulo 2^16: accepted across the wrap
-        const wrapped = theOnePba(await fromMag1(pbuSpec('seq@conf.example', 0x0003, { llId: MN_LL(2), hnp: mine })), 0x0003);
+        const wrapped = theOnePba(await fromMag1(pbuSpec('seq@conf.example', 0x0003, { llId: MN_LL(2), hnp: seqHnp })), 0x0003);
         expect(wrapped.mh.status).toBe(0);
         // 0xfff0 is older than 0x0003: 135, and the PBA carries the last accepted number
-        const stale = await fromMag1(pbuSpec('seq@conf.example', 0xfff0, { llId: MN_LL(2), hnp: mine }), { until: 'all', waitMs: 600 });
+        const before = (await bindings()).find((b) => b.mnId === 'seq@conf.example');
+        const stale = await fromMag1(pbuSpec('seq@conf.example', 0xfff0, { llId: MN_LL(2), hnp: seqHnp, lifetime: 8 }), { until: 'all', waitMs: 600 });
         const p = pbas(stale);
         expect(p.map((x) => [x.mh.status, x.mh.seq])).toEqual([[135, 0x0003]]);
         expectPbaFrame(p[0]!, lma1a, mag1, transport, 0x0003, 135);
-        expect(hnpOf(p[0]!.mh)).toBe(mine);
-        // a retransmission (the number last accepted, from the MAG the entry is bound to)
-        const again = theOnePba(await fromMag1(pbuSpec('seq@conf.example', 0x0003, { llId: MN_LL(2), hnp: mine })), 0x0003);
-        expectPbaFrame(again, lma1a, mag1, transport, 0x0003, 0);
-        expect((await bindings()).filter((b) => b.mnId === 'seq@conf.example')).toMatchObject([{ hnps: [mine], pCoA: mag1 }]);
+        expect(hnpOf(p[0]!.mh)).toBe(seqHnp);
+        expect(before).toMatchObject({ hnps: [seqHnp], pCoA: mag1 });
+        expect((await bindings()).find((b) => b.mnId === 'seq@conf.example'), 'the entry as it was (lifetime, sequence number, times)').toEqual(before);
+      });
+
+      it('the last accepted sequence number repeated by the bound MAG: 135 with that number, nothing changes (RFC 6275 9.5.1, nodes/lma/README.md)', async () => {
+        // "greater than the Sequence Number received in the previous valid
+        // Binding Update": equal is not greater; a MAG retransmits with a new
+        // number (RFC 6275 11.7.1)
+        const before = (await bindings()).find((b) => b.mnId === 'seq@conf.example');
+        const r = await fromMag1(pbuSpec('seq@conf.example', 0x0003, { llId: MN_LL(2), hnp: seqHnp, lifetime: 8 }), { until: 'all', waitMs: 600 });
+        const p = pbas(r);
+        expect(p.map((x) => [x.mh.status, x.mh.seq])).toEqual([[135, 0x0003]]);
+        expectPbaFrame(p[0]!, lma1a, mag1, transport, 0x0003, 135);
+        expect(before).toMatchObject({ hnps: [seqHnp], pCoA: mag1 });
+        expect((await bindings()).find((b) => b.mnId === 'seq@conf.example'), 'the entry as it was').toEqual(before);
       });
 
       it('the PBA comes from the address the PBU was sent to, also when that is not the one the route picks (issue 18 a, RFC 5213 5.3.6)', async () => {
