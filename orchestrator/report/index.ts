@@ -5,7 +5,7 @@ import { metricsCsv } from './csv.js';
 import { reportHtml } from './html.js';
 import { readRun } from './inputs.js';
 import { DEFAULT_METRIC_OPTIONS, type MetricOptions } from './metrics.js';
-import { gapSpec, renderSvg, sequenceSpec, timelineSpec, zoomSpec } from './plots.js';
+import { gapSpec, interfaceSpec, renderSvg, sequenceSpec, timelineSpec, zoomSpec } from './plots.js';
 import type { Metrics } from './schema.js';
 
 // The report of a run folder: metrics.json, metrics.csv, report.html.
@@ -14,7 +14,7 @@ import type { Metrics } from './schema.js';
 
 export { summaryTable } from './summary.js';
 export { Metrics, METRICS_SCHEMA } from './schema.js';
-export type { FlowMetrics, FlowHandover, Handover, Timeline } from './schema.js';
+export type { FlowInterface, FlowMetrics, FlowHandover, Handover, StageTables, Timeline } from './schema.js';
 
 export interface ReportResult {
   metrics: Metrics;
@@ -25,7 +25,7 @@ export interface ReportResult {
 export async function writeReport(runDir: string, opts: Partial<MetricOptions> = {}): Promise<ReportResult> {
   const dir = path.resolve(runDir);
   const built = buildMetrics(readRun(dir), { ...DEFAULT_METRIC_OPTIONS, ...opts });
-  const { metrics, series, moves } = built;
+  const { metrics, series, moves, onInterfaces } = built;
   const files = [path.join(dir, 'metrics.json'), path.join(dir, 'metrics.csv'), path.join(dir, 'report.html')];
   writeFileSync(files[0]!, `${JSON.stringify(metrics, null, 2)}\n`);
   writeFileSync(files[1]!, metricsCsv(metrics));
@@ -40,6 +40,7 @@ export async function writeReport(runDir: string, opts: Partial<MetricOptions> =
     zoom: await render(zoomSpec(series, moves, metrics)),
     gap: await render(gapSpec(metrics)),
     timeline: await render(timelineSpec(metrics)),
+    interfaces: await render(interfaceSpec(onInterfaces, moves)),
   };
   writeFileSync(files[2]!, reportHtml(metrics, plots));
   return { metrics, files };

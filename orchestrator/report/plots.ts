@@ -1,5 +1,6 @@
 import * as vega from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
+import { binnedRates, type FlowOnInterface } from './interfaces.js';
 import { upperBound, type FlowSeries, type Move } from './metrics.js';
 import type { Metrics } from './schema.js';
 
@@ -335,5 +336,50 @@ export function timelineSpec(metrics: Metrics): TopLevelSpec | null {
       },
       ...lateLayers,
     ],
+  } as TopLevelSpec;
+}
+
+const IFACE_BINS = 200;
+
+/** Which MN interface carried each flow: probes per second per interface over time, one row per flow. */
+export function interfaceSpec(rows: FlowOnInterface[], moves: Move[]): TopLevelSpec | null {
+  if (!rows.length) return null;
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const r of rows) {
+    lo = Math.min(lo, r.first);
+    hi = Math.max(hi, r.last);
+  }
+  if (!(hi > lo)) hi = lo + 1e6;
+  // bins of at least 10 ms: a rate, not a dot per probe
+  const bins = Math.max(1, Math.min(IFACE_BINS, Math.floor((hi - lo) / 1e7)));
+  const flows = [...new Set(rows.map((r) => r.flow))];
+  // the L2 events as rows of every flow's facet (a facet takes one data source)
+  const values: Array<Record<string, unknown>> = [...binnedRates(rows, lo, hi, bins), ...flows.flatMap((flow) => moves.map((m) => ({ flow, t: m.t / 1e9, move: `#${m.index}` })))];
+  return {
+    ...base,
+    title: {
+      text: 'which interface carried which flow',
+      subtitle: `probes per second seen on each MN interface (its capture), ${Math.round((hi - lo) / bins / 1e6)} ms bins; in: received there, out: sent from there; dashed: L2 events`,
+    },
+    data: { values },
+    facet: { row: { field: 'flow', type: 'nominal', title: 'flow' } },
+    spec: {
+      width: 900,
+      height: 120,
+      layer: [
+        {
+          transform: [{ filter: 'datum.move == null' }],
+          mark: { type: 'line', interpolate: 'step-after', strokeWidth: 1.5 },
+          encoding: {
+            x: { field: 't', type: 'quantitative', title: 'time since start (s)' },
+            y: { field: 'pps', type: 'quantitative', title: 'probes/s' },
+            color: { field: 'iface', type: 'nominal', title: 'interface' },
+          },
+        },
+        { transform: [{ filter: 'datum.move != null' }], mark: { type: 'rule', strokeDash: [4, 3], color: '#888' }, encoding: { x: { field: 't', type: 'quantitative' } } },
+      ],
+    },
+    resolve: { scale: { y: 'independent' } },
   } as TopLevelSpec;
 }
