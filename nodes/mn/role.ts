@@ -62,7 +62,7 @@ export function createRole(): Role {
     const shell = ip;
     void shell.runAll(lines).then((rs) => {
       for (const r of rs) {
-        if (r.ok) log.debug({ iface, line: r.line }, 'source routing');
+        if (r.ok) log.info({ iface, line: r.line }, 'source routing');
         else {
           log.warn({ iface, line: r.line, err: r.error }, 'source routing line failed');
           if (r.line.startsWith('route ')) routing?.routeFailed(iface);

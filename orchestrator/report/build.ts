@@ -67,11 +67,13 @@ export function buildMetrics(inp: RunInputs, opts: MetricOptions = DEFAULT_METRI
   const lmaNodes = new Set((inp.plan?.nodes ?? []).filter((n) => n.kind === 'lma').map((n) => n.name));
 
   const series = flowSeries(inp.flows, inp.meta, rel, warnings);
+  const onInterfaces = interfaceBreakdown(inp, base, warnings);
   const flows = series.map((f) => {
-    // a flow pays for the moves of its own two nodes (all moves when its ends are unknown)
-    const ends = [f.from, f.to].filter((x): x is string => x !== null);
-    const mine = ends.length ? moves.filter((m) => ends.includes(m.node)) : moves;
-    return flowMetrics(f, mine, opts);
+    const fm = flowMetrics(f, movesOfFlow(f, moves, onInterfaces), opts);
+    fm.interfaces = onInterfaces
+      .filter((r) => r.flow === f.flow)
+      .map((r) => ({ node: r.node, iface: r.iface, direction: r.direction, probes: r.probes, copies: r.copies, firstS: sec(r.first), lastS: sec(r.last) }));
+    return fm;
   });
 
   const handovers: Handover[] = moves.map((m, k) => {
@@ -100,12 +102,6 @@ export function buildMetrics(inp: RunInputs, opts: MetricOptions = DEFAULT_METRI
     return { index: m.index, node: m.node, iface: m.iface, from: m.from, to: m.to, tNs: src.tStartNs, atS: Math.round(m.t / 1e6) / 1e3, timeline: { ...tl, firstPacket } };
   });
 
-  const onInterfaces = interfaceBreakdown(inp, base, warnings);
-  for (const f of flows) {
-    f.interfaces = onInterfaces
-      .filter((r) => r.flow === f.flow)
-      .map((r) => ({ node: r.node, iface: r.iface, direction: r.direction, probes: r.probes, copies: r.copies, firstS: sec(r.first), lastS: sec(r.last) }));
-  }
   const stages = stageTables(inp, events, base, warnings);
 
   const metrics: Metrics = {
@@ -126,6 +122,20 @@ export function buildMetrics(inp: RunInputs, opts: MetricOptions = DEFAULT_METRI
     warnings,
   };
   return { metrics: Metrics.parse(metrics), series, moves, base, onInterfaces };
+}
+
+/**
+ * The moves a flow pays for: those of its own two nodes (all moves when its
+ * ends are unknown), and at an MN whose captures show which of its
+ * interfaces carried the flow, only the moves of those interfaces (a flow on
+ * wlan0 does not pay for lte0 changing MAG).
+ */
+export function movesOfFlow(f: Pick<FlowSeries, 'flow' | 'from' | 'to'>, moves: Move[], onInterfaces: FlowOnInterface[]): Move[] {
+  const ends = [f.from, f.to].filter((x): x is string => x !== null);
+  if (!ends.length) return moves;
+  const carried = new Map<string, Set<string>>();
+  for (const r of onInterfaces) if (r.flow === f.flow) (carried.get(r.node) ?? carried.set(r.node, new Set()).get(r.node))!.add(r.iface);
+  return moves.filter((m) => ends.includes(m.node) && (carried.get(m.node)?.has(m.iface) ?? true));
 }
 
 const sec = (ns: number) => Math.round(ns / 1e3) / 1e6;

@@ -339,7 +339,7 @@ export function timelineSpec(metrics: Metrics): TopLevelSpec | null {
   } as TopLevelSpec;
 }
 
-const IFACE_BINS = 200;
+const IFACE_BINS = 150;
 
 /** Which MN interface carried each flow: probes per second per interface over time, one row per flow. */
 export function interfaceSpec(rows: FlowOnInterface[], moves: Move[]): TopLevelSpec | null {
@@ -351,8 +351,12 @@ export function interfaceSpec(rows: FlowOnInterface[], moves: Move[]): TopLevelS
     hi = Math.max(hi, r.last);
   }
   if (!(hi > lo)) hi = lo + 1e6;
-  // bins of at least 10 ms: a rate, not a dot per probe
-  const bins = Math.max(1, Math.min(IFACE_BINS, Math.floor((hi - lo) / 1e7)));
+  // round bins of at least 100 ms (20 probes at 200 pps): a rate, not a dot per probe; at most IFACE_BINS of them
+  const NICE_MS = [100, 200, 250, 500, 1000, 2000, 5000, 10_000, 30_000, 60_000];
+  const wantMs = (hi - lo) / 1e6 / IFACE_BINS;
+  const widthMs = NICE_MS.find((w) => w >= wantMs) ?? Math.ceil(wantMs / 60_000) * 60_000;
+  const bins = Math.max(1, Math.ceil((hi - lo) / (widthMs * 1e6)));
+  hi = lo + bins * widthMs * 1e6;
   const flows = [...new Set(rows.map((r) => r.flow))];
   // the L2 events as rows of every flow's facet (a facet takes one data source)
   const values: Array<Record<string, unknown>> = [...binnedRates(rows, lo, hi, bins), ...flows.flatMap((flow) => moves.map((m) => ({ flow, t: m.t / 1e9, move: `#${m.index}` })))];
@@ -360,7 +364,7 @@ export function interfaceSpec(rows: FlowOnInterface[], moves: Move[]): TopLevelS
     ...base,
     title: {
       text: 'which interface carried which flow',
-      subtitle: `probes per second seen on each MN interface (its capture), ${Math.round((hi - lo) / bins / 1e6)} ms bins; in: received there, out: sent from there; dashed: L2 events`,
+      subtitle: `probes per second seen on each MN interface (its capture), ${widthMs} ms bins; in: received there, out: sent from there; dashed: L2 events`,
     },
     data: { values },
     facet: { row: { field: 'flow', type: 'nominal', title: 'flow' } },

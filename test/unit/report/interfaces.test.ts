@@ -68,3 +68,21 @@ describe('flowsOnInterfaces', () => {
     expect(flowsOnInterfaces([{ node: 'mn1', iface: 'wlan0', probes: [] }], [], 0n)).toEqual([]);
   });
 });
+
+describe('movesOfFlow', () => {
+  it('charges a flow with the moves of the interfaces that carried it only', async () => {
+    const { movesOfFlow } = await import('../../../orchestrator/report/build.js');
+    const moves = [
+      { index: 1, node: 'mn1', iface: 'lte0', from: 'mag2', to: 'mag1', t: 4e9 },
+      { index: 2, node: 'mn1', iface: 'wlan0', from: 'mag1', to: 'mag2', t: 6e9 },
+      { index: 3, node: 'mn2', iface: 'wlan0', from: 'mag1', to: 'mag2', t: 7e9 },
+    ];
+    const on = (flow: string, iface: string) => ({ flow, node: 'mn1', iface, direction: 'in' as const, probes: 1, copies: 1, first: 0, last: 0, times: new Float64Array(), seqs: new Uint32Array() });
+    const f = { flow: 'down', from: 'cn1', to: 'mn1' };
+    expect(movesOfFlow(f, moves, [on('down', 'wlan0')]).map((m) => m.index)).toEqual([2]);
+    expect(movesOfFlow(f, moves, [on('down', 'wlan0'), on('down', 'lte0')]).map((m) => m.index)).toEqual([1, 2]);
+    // no capture: every move of its MN
+    expect(movesOfFlow(f, moves, [on('other', 'lte0')]).map((m) => m.index)).toEqual([1, 2]);
+    expect(movesOfFlow({ flow: 'x', from: null, to: null }, moves, []).map((m) => m.index)).toEqual([1, 2, 3]);
+  });
+});
