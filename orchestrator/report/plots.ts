@@ -198,7 +198,8 @@ export function zoomSpec(series: FlowSeries[], moves: Move[], metrics: Metrics):
           mark: { type: 'point', shape: 'cross', filled: true, size: 14, color: '#d62728', clip: true },
           encoding: { x: { field: 'ms', type: 'quantitative' }, y: { field: 'rel', type: 'quantitative' } },
         },
-        { mark: { type: 'rule', color: '#888', strokeDash: [4, 3] }, encoding: { x: { datum: 0 } } },
+        // one rule per cell, not one per probe (a datum-only rule is drawn once per row of its data)
+        { transform: [{ aggregate: [{ op: 'count', as: 'n' }], groupby: ['ho', 'flow'] }], mark: { type: 'rule', color: '#888', strokeDash: [4, 3] }, encoding: { x: { datum: 0 } } },
       ],
     },
     resolve: { scale: { y: 'shared' } },

@@ -44,6 +44,9 @@ describe.skipIf(!chromium)('report.html in headless Chromium', () => {
     expect(byTitle.get('flow down: cn1 → mn1')?.marks.symbol).toBeGreaterThan(100);
     expect(byTitle.get('which interface carried which flow')?.marks.line).toBe(2);
     expect(byTitle.get('gap per handover')?.marks.rect).toBe(6);
+    // one dashed L2-event rule per cell of the zoom (2 flows x 3 handovers), beside its probes
+    expect(byTitle.get('around each handover')?.marks.rule).toBe(6);
+    expect(byTitle.get('around each handover')?.marks.symbol).toBeGreaterThan(100);
     const png = readFileSync(r.screenshot!);
     expect(png.subarray(1, 4).toString()).toBe('PNG');
     expect(png.length).toBeGreaterThan(50_000);
