@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { buildMetrics } from './build.js';
+import { buildMetrics, movesOfFlow } from './build.js';
 import { metricsCsv } from './csv.js';
 import { reportHtml } from './html.js';
 import { readRun } from './inputs.js';
@@ -32,10 +32,8 @@ export async function writeReport(runDir: string, opts: Partial<MetricOptions> =
   const render = async (spec: Parameters<typeof renderSvg>[0] | null) => (spec ? renderSvg(spec) : null);
   const plots = {
     sequence: await Promise.all(
-      series.map((f) => {
-        const ends = [f.from, f.to].filter((x): x is string => x !== null);
-        return renderSvg(sequenceSpec(f, ends.length ? moves.filter((m) => ends.includes(m.node)) : moves));
-      }),
+      // the dashed handovers of a flow: those it is charged with (its interfaces' moves)
+      series.map((f) => renderSvg(sequenceSpec(f, movesOfFlow(f, moves, onInterfaces)))),
     ),
     zoom: await render(zoomSpec(series, moves, metrics)),
     gap: await render(gapSpec(metrics)),

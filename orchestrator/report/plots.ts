@@ -134,6 +134,9 @@ export function zoomSpec(series: FlowSeries[], moves: Move[], metrics: Metrics):
     const ho = `#${m.index} ${m.from}→${m.to}`;
     for (const f of series) {
       if (f.from !== null && f.to !== null && f.from !== m.node && f.to !== m.node) continue;
+      // a flow not charged with this move (it ran over another interface of the MN) has no row in its column
+      const fm = metrics.flows.find((x) => x.flow === f.flow);
+      if (fm && fm.interfaces.length > 0 && !fm.handovers.some((h) => h.index === m.index)) continue;
       // the probe sent last before the event is 0; the y range is what the rate sends in the x range
       const ref = f.sent ? upperBound(f.sent.tx, m.t) - 1 : 0;
       const perMs = (f.rate ?? 1000) / 1000;
