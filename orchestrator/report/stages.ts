@@ -229,13 +229,14 @@ export function describeStep(action: Record<string, unknown>): string {
     case 'attach':
       return `${type} ${str(a.iface) ?? '?'}${a.to !== undefined ? ` → ${String(a.to)}` : ''}`;
     case 'traffic-start':
-      return `traffic-start ${str(a.flow) ?? '?'} ${String(a.from ?? '?')} → ${String(a.to ?? '?')}`;
+      // the planner splits "mn1:lte0" into to + toIface (from + fromIface)
+      return `traffic-start ${str(a.flow) ?? '?'} ${String(a.from ?? '?')}${str(a.fromIface) ? `:${String(a.fromIface)}` : ''} → ${String(a.to ?? '?')}${str(a.toIface) ? `:${String(a.toIface)}` : ''}`;
     case 'traffic-stop':
       return `traffic-stop ${str(a.flow) ?? '?'}`;
     case 'wait-for':
       return `wait-for ${str(a.event) ?? '?'}${a.node !== undefined ? ` from ${String(a.node)}` : ''}`;
     default: {
-      const named = ['iface', 'node', 'from', 'to', 'flow', 'hnps', 'bid']
+      const named = ['iface', 'node', 'from', 'to', 'flow', 'prefixes', 'hnps', 'bid', 'priority']
         .filter((k) => a[k] !== undefined)
         .map((k) => `${k} ${Array.isArray(a[k]) ? (a[k] as unknown[]).join(',') : String(a[k])}`);
       return [type, ...named].join(' ');

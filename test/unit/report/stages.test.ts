@@ -89,7 +89,7 @@ describe('stagesOf', () => {
   it('reads the tables before each step and at the end, steps of one instant together', () => {
     const steps = [
       { atMs: 1000, source: 'scenario[0]', action: { type: 'traffic-start', flow: 'up', from: 'mn1', to: 'cn1' } },
-      { atMs: 1000, source: 'scenario[1]', action: { type: 'traffic-start', flow: 'down', from: 'cn1', to: 'mn1:lte0' } },
+      { atMs: 1000, source: 'scenario[1]', action: { type: 'traffic-start', flow: 'down', from: 'cn1', to: 'mn1', toIface: 'lte0' } },
       { atMs: 3000, source: 'scenario[2]', action: { type: 'move', iface: 'mn1:lte0', to: 'mag1' } },
       { atMs: 5000, source: 'scenario[3]', action: { type: 'detach', iface: 'mn1:wlan0' } },
     ];
@@ -110,6 +110,6 @@ describe('stagesOf', () => {
   });
 
   it('describes steps it does not know by what they name', () => {
-    expect(describeStep({ type: 'transfer-prefixes', iface: 'mn1:lte0', from: 'mn1:wlan0', hnps: ['2001:db8:a:1::/64'] })).toBe('transfer-prefixes iface mn1:lte0 from mn1:wlan0 hnps 2001:db8:a:1::/64');
+    expect(describeStep({ type: 'transfer-prefixes', iface: 'mn1:lte0', from: 'mn1:wlan0', prefixes: ['2001:db8:a:1::/64'] })).toBe('transfer-prefixes iface mn1:lte0 from mn1:wlan0 prefixes 2001:db8:a:1::/64');
   });
 });
