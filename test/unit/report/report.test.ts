@@ -83,7 +83,8 @@ describe('writeReport on a synthetic run folder', () => {
 
     const text = summaryTable(json);
     expect(text).toMatch(/data plane seg6/);
-    expect(text.split('\n').filter((l) => /^\d+\s+mn1 mag/.test(l))).toHaveLength(3);
+    expect(text.split('\n').filter((l) => /^\d+\s+mn1:wlan0 mag/.test(l))).toHaveLength(3);
+    expect(text.split('\n').filter((l) => /^(up|down)\s.*wlan0 7910$/.test(l))).toHaveLength(2);
   });
 
   it('a folder with nothing but a broken samples file still gets a report with warnings', async () => {
