@@ -52,7 +52,8 @@ export function probesInCapture(bytes: Uint8Array, flows: CaptureFlow[]): { prob
     const candidates = byTag.get(dv.getUint16(p + 2, false));
     if (!candidates) continue;
     const dport = dv.getUint16(u + 2, false);
-    const f = candidates.length === 1 && candidates[0]!.port === null ? candidates[0] : candidates.find((c) => c.port === null || c.port === dport);
+    // a flow's probes go to its receiver's port (when the run recorded it)
+    const f = candidates.find((c) => c.port === null || c.port === dport);
     if (!f) continue;
     probes.push({ flow: f.flow, seq: dv.getUint32(p + 4, false), txNs: dv.getBigUint64(p + 8, false), wallNs: fr.timestampNs });
   }
