@@ -94,6 +94,13 @@ export function bindingCacheAt(events: TimedEvent[], t: number, names: StageName
     }
     const lifetimeS = int(d.lifetime) ?? 0;
     const pCoA = str(d.pCoA) ?? '';
+    const hnps = prefixesOf(d);
+    // an update under a key the cache does not hold is an existing entry taken
+    // over by another interface (the LMA moved it): the entry of that MN
+    // holding the same prefixes is the one updated
+    if (e.type === 'binding-updated' && !cache.has(key)) {
+      for (const [k, b] of cache) if (b.lma === e.node && b.mnId === mnId && b.hnps.some((p) => hnps.includes(p))) cache.delete(k);
+    }
     cache.set(key, {
       lma: e.node,
       mnId,
@@ -101,7 +108,7 @@ export function bindingCacheAt(events: TimedEvent[], t: number, names: StageName
       iface: names.ifaceOfLlId(mnId, llId),
       att: int(d.att),
       bid,
-      hnps: prefixesOf(d),
+      hnps,
       pCoA,
       mag: pCoA ? names.magOfPcoa(pCoA) : null,
       // RFC 5213 5.3.5: a de-registration keeps the entry until MinDelayBeforeBCEDelete

@@ -58,6 +58,21 @@ describe('bindingCacheAt', () => {
     expect(bindingCacheAt(events, s(5.1), names).find((b) => b.iface === 'wlan0')).toMatchObject({ state: 'deleting', lifetimeS: 0 });
     expect(bindingCacheAt(events, s(6), names).map((b) => b.iface)).toEqual(['lte0']);
   });
+
+  it('moves an entry to the interface an update names when that interface had none (the LMA re-keyed it)', () => {
+    const P = '2001:db8:a:31::/64';
+    const shared = [
+      ev(0.1, 'lma1', 'binding-created', { mnId: MN, att: 5, llId: LTE, hnps: [P], pCoA: COA2, lifetime: 60 }),
+      // today's LMA, a second interface naming the same prefix: the entry moves to it (its stats: 1 binding)
+      ev(0.2, 'lma1', 'binding-updated', { mnId: MN, att: 4, llId: WLAN, hnps: [P], pCoA: COA1, lifetime: 60 }),
+      // another MN's entry with another prefix is not touched
+      ev(0.05, 'lma1', 'binding-created', { mnId: 'mn2@x', att: 4, llId: WLAN, hnps: ['2001:db8:a:99::/64'], pCoA: COA1, lifetime: 60 }),
+    ].sort((a, b) => a.t - b.t);
+    expect(bindingCacheAt(shared, s(1), names).map((b) => [b.mnId, b.iface ?? b.llId, b.mag])).toEqual([
+      [MN, 'wlan0', 'mag1'],
+      ['mn2@x', WLAN, 'mag1'],
+    ]);
+  });
 });
 
 describe('bulAt', () => {
