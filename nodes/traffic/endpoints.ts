@@ -10,7 +10,7 @@ import { ProbeSender } from './sender.js';
 
 // The traffic commands an MN or CN answers (both host endpoints):
 //   traffic-listen {flow, port}                  -> traffic-started (receiver)
-//   traffic-start  {flow, dst, port, rate, size} -> traffic-started (sender)
+//   traffic-start  {flow, dst, port, rate, size, maxBurst?, srcIface?} -> traffic-started (sender)
 //   traffic-stop   {flow}                        -> traffic-stopped per end of the flow here,
 //                                                   after its samples file is written
 // A bad command gets an 'error' reply; nothing is half-started.
@@ -23,11 +23,21 @@ export const samplesFile = (flow: string, role: 'sender' | 'receiver') => path.j
 
 type Ctx = Pick<RoleContext, 'bus' | 'log' | 'runDir' | 'node'>;
 
+/** The global address of an interface to send from, once it has one (rejects after timeoutMs). */
+export type SourceAddress = (iface: string, timeoutMs: number) => Promise<string>;
+
+/** how long traffic-start waits for the srcIface's address (an MN's SLAAC after its first RA) */
+export const SOURCE_WAIT_MS = 3000;
+
 export class TrafficEndpoints {
   private readonly senders = new Map<string, ProbeSender>();
   private readonly receivers = new Map<string, ProbeReceiver>();
 
-  constructor(private readonly ctx: Ctx) {}
+  /** sourceAddress: how this node finds an interface's address (MN: its link monitor); default: the plan's static addresses */
+  constructor(
+    private readonly ctx: Ctx,
+    private readonly sourceAddress: SourceAddress = planAddress(ctx.node),
+  ) {}
 
   /** True when cmd was a traffic command (answered, with success or an error). */
   async onCommand(cmd: BusCommand): Promise<boolean> {
@@ -64,10 +74,21 @@ export class TrafficEndpoints {
   private async start(cmd: BusCommand): Promise<void> {
     const a = parse(TrafficStartArgs, cmd.args);
     if (this.senders.has(a.flow)) throw new Error(`flow ${a.flow} already has a sender here`);
-    const s = new ProbeSender({ ...a, node: this.ctx.node.name });
+    const { srcIface, ...opts } = a;
+    if (srcIface !== undefined && !this.ctx.node.interfaces.some((i) => i.name === srcIface)) throw new Error(`${this.ctx.node.name} has no interface ${srcIface}`);
+    const bind = srcIface !== undefined ? await this.sourceAddress(srcIface, SOURCE_WAIT_MS) : undefined;
+    if (this.senders.has(a.flow)) throw new Error(`flow ${a.flow} already has a sender here`);
+    const s = new ProbeSender({ ...opts, node: this.ctx.node.name, ...(bind ? { bind } : {}) });
     this.senders.set(a.flow, s);
+    try {
+      await s.open();
+    } catch (err) {
+      this.senders.delete(a.flow);
+      await s.stop();
+      throw err;
+    }
     s.start();
-    this.ctx.log.info({ flow: a.flow, dst: a.dst, port: a.port, rate: a.rate, size: a.size }, 'traffic sender started');
+    this.ctx.log.info({ flow: a.flow, dst: a.dst, port: a.port, rate: a.rate, size: a.size, srcIface, bind }, 'traffic sender started');
     await this.emit('traffic-started', { flow: a.flow, role: 'sender', port: a.port }, cmd.id);
   }
 
@@ -110,6 +131,15 @@ export class TrafficEndpoints {
   private emit(type: 'traffic-started' | 'traffic-stopped', data: TrafficEvent, replyTo?: string): Promise<void> {
     return this.ctx.bus.emit(type, data, replyTo);
   }
+}
+
+/** A node with static addresses (a CN): the first global address the plan gives the interface. */
+export function planAddress(node: Ctx['node']): SourceAddress {
+  return async (iface) => {
+    const a = node.interfaces.find((i) => i.name === iface)?.addresses.find((x) => !x.toLowerCase().startsWith('fe80'));
+    if (!a) throw new Error(`${node.name}:${iface} has no global address in the plan`);
+    return a.split('/')[0] as string;
+  };
 }
 
 function parse<T>(schema: z.ZodType<T>, args: unknown): T {

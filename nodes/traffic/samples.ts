@@ -66,6 +66,8 @@ export const SamplesHeader = z
     port: z.number().int(),
     /** sender: destination address, rate (pps) and probe size (octets) */
     dst: z.string().optional(),
+    /** sender: the address it was bound to (srcIface), absent when the kernel chose per probe */
+    src: z.string().optional(),
     rate: z.number().optional(),
     size: z.number().int().optional(),
     /** monotonic ns (decimal strings) when this end started and stopped */

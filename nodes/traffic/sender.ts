@@ -8,7 +8,9 @@ import { Column, SENDER_COLUMNS, type SamplesHeader, encodeSamples } from './sam
 // probe it hands to the kernel: sequence number, send time, and whether the
 // send failed (no route during a handover, ICMP errors). The socket is not
 // connected, so each probe takes the source address the kernel picks at that
-// moment (the MN's address may come and go with its attachment).
+// moment (the MN's address may come and go with its attachment), unless
+// `bind` names the address to send from (seed 001: a flow pinned to one MN
+// interface; the MN's source routing then sends it out of that interface).
 
 export interface SenderOptions {
   flow: string;
@@ -18,6 +20,8 @@ export interface SenderOptions {
   rate: number;
   size: number;
   maxBurst?: number;
+  /** local address to bind (send from); default: the kernel's choice per probe */
+  bind?: string;
 }
 
 export const SENT_OK = 0;
@@ -53,6 +57,20 @@ export class ProbeSender {
 
   get failed(): number {
     return Object.values(this.errors).reduce((a, b) => a + b, 0);
+  }
+
+  /** Bind the socket to opts.bind (no-op without it); call before start. */
+  async open(): Promise<void> {
+    const address = this.opts.bind;
+    if (address === undefined) return;
+    await new Promise<void>((resolve, reject) => {
+      const onError = (err: Error) => reject(err);
+      this.socket.once('error', onError);
+      this.socket.bind({ address, port: 0, exclusive: true }, () => {
+        this.socket.off('error', onError);
+        resolve();
+      });
+    });
   }
 
   start(): void {
@@ -113,8 +131,9 @@ export class ProbeSender {
   }
 
   header(): SamplesHeader {
-    const { flow, node, dst, port, rate, size } = this.opts;
+    const { flow, node, dst, port, rate, size, bind } = this.opts;
     return {
+      ...(bind !== undefined ? { src: bind } : {}),
       flow,
       role: 'sender',
       node,

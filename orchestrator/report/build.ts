@@ -2,7 +2,9 @@ import type { PlanNode } from '../topology/plan.js';
 import type { FlowFiles, RunInputs, RunMetaFile } from './inputs.js';
 import { L2MoveData } from './inputs.js';
 import { DEFAULT_METRIC_OPTIONS, flowMetrics, type FlowSeries, type MetricOptions, type Move } from './metrics.js';
-import { METRICS_SCHEMA, Metrics, type Handover } from './schema.js';
+import { flowsOnInterfaces, probesInCapture, type FlowOnInterface, type InterfaceCapture } from './interfaces.js';
+import { METRICS_SCHEMA, Metrics, type Handover, type StageTables } from './schema.js';
+import { stagesOf, type StageNames } from './stages.js';
 import { timelineOf, type TimedEvent } from './timeline.js';
 
 // From the run's inputs to metrics.json: time zero, the handovers (l2-move
@@ -15,6 +17,8 @@ export interface BuiltMetrics {
   series: FlowSeries[];
   moves: Move[];
   base: bigint;
+  /** per flow and MN interface, with the times behind the plot */
+  onInterfaces: FlowOnInterface[];
 }
 
 const big = (s: string | undefined) => (s === undefined ? undefined : BigInt(s));
@@ -63,11 +67,13 @@ export function buildMetrics(inp: RunInputs, opts: MetricOptions = DEFAULT_METRI
   const lmaNodes = new Set((inp.plan?.nodes ?? []).filter((n) => n.kind === 'lma').map((n) => n.name));
 
   const series = flowSeries(inp.flows, inp.meta, rel, warnings);
+  const onInterfaces = interfaceBreakdown(inp, base, warnings);
   const flows = series.map((f) => {
-    // a flow pays for the moves of its own two nodes (all moves when its ends are unknown)
-    const ends = [f.from, f.to].filter((x): x is string => x !== null);
-    const mine = ends.length ? moves.filter((m) => ends.includes(m.node)) : moves;
-    return flowMetrics(f, mine, opts);
+    const fm = flowMetrics(f, movesOfFlow(f, moves, onInterfaces), opts);
+    fm.interfaces = onInterfaces
+      .filter((r) => r.flow === f.flow)
+      .map((r) => ({ node: r.node, iface: r.iface, direction: r.direction, probes: r.probes, copies: r.copies, firstS: sec(r.first), lastS: sec(r.last) }));
+    return fm;
   });
 
   const handovers: Handover[] = moves.map((m, k) => {
@@ -97,6 +103,8 @@ export function buildMetrics(inp: RunInputs, opts: MetricOptions = DEFAULT_METRI
     return { index: m.index, node: m.node, iface: m.iface, from: m.from, to: m.to, tNs: src.tStartNs, atS: Math.round(m.t / 1e6) / 1e3, timeline: { ...tl, firstPacket } };
   });
 
+  const stages = stageTables(inp, events, base, warnings);
+
   const metrics: Metrics = {
     schema: METRICS_SCHEMA,
     run: {
@@ -111,9 +119,77 @@ export function buildMetrics(inp: RunInputs, opts: MetricOptions = DEFAULT_METRI
     definitions: { preMs: opts.preMs, gapHorizonMs: opts.gapHorizonMs, timelineHorizonMs: opts.timelineHorizonMs },
     handovers,
     flows,
+    stages,
     warnings,
   };
-  return { metrics: Metrics.parse(metrics), series, moves, base };
+  return { metrics: Metrics.parse(metrics), series, moves, base, onInterfaces };
+}
+
+/**
+ * The moves a flow pays for: those of its own two nodes (all moves when its
+ * ends are unknown), and at an MN whose captures show which of its
+ * interfaces carried the flow, only the moves of those interfaces (a flow on
+ * wlan0 does not pay for lte0 changing MAG).
+ */
+export function movesOfFlow(f: Pick<FlowSeries, 'flow' | 'from' | 'to'>, moves: Move[], onInterfaces: FlowOnInterface[]): Move[] {
+  const ends = [f.from, f.to].filter((x): x is string => x !== null);
+  if (!ends.length) return moves;
+  const carried = new Map<string, Set<string>>();
+  for (const r of onInterfaces) if (r.flow === f.flow) (carried.get(r.node) ?? carried.set(r.node, new Set()).get(r.node))!.add(r.iface);
+  return moves.filter((m) => ends.includes(m.node) && (carried.get(m.node)?.has(m.iface) ?? true));
+}
+
+const sec = (ns: number) => Math.round(ns / 1e3) / 1e6;
+
+function interfaceBreakdown(inp: RunInputs, base: bigint, warnings: string[]): FlowOnInterface[] {
+  const caps = inp.captures ?? [];
+  if (!caps.length) return [];
+  const names = new Set([...inp.flows.map((f) => f.flow), ...(inp.meta?.flows ?? []).map((f) => f.flow)]);
+  const flows = [...names].map((flow) => {
+    const cfg = inp.meta?.flows?.find((x) => x.flow === flow);
+    const port = typeof cfg?.port === 'number' ? cfg.port : null;
+    const f = inp.flows.find((x) => x.flow === flow);
+    return { flow, port, from: cfg?.from ?? f?.sender?.header.node ?? null, to: cfg?.to ?? f?.receiver?.header.node ?? null };
+  });
+  const seen: InterfaceCapture[] = [];
+  for (const c of caps) {
+    const r = probesInCapture(c.bytes, flows);
+    if (r.error) warnings.push(`${c.file}: not a readable capture (${r.error})`);
+    else seen.push({ node: c.node, iface: c.iface, probes: r.probes });
+  }
+  return flowsOnInterfaces(seen, flows, base);
+}
+
+const PlannedStepShape = (s: Record<string, unknown>) =>
+  typeof s.atMs === 'number' && typeof s.source === 'string' && typeof s.action === 'object' && s.action !== null
+    ? { atMs: s.atMs, source: s.repetition !== undefined ? `${s.source}#${String(s.repetition)}` : s.source, action: s.action as Record<string, unknown> }
+    : null;
+
+function stageTables(inp: RunInputs, events: TimedEvent[], base: bigint, warnings: string[]): StageTables[] {
+  const plan = inp.plan;
+  if (!plan) return [];
+  const steps = plan.scenario.map(PlannedStepShape).filter((s) => s !== null);
+  if (steps.length < plan.scenario.length) warnings.push(`topology.json: ${plan.scenario.length - steps.length} scenario step(s) without atMs/source/action left out of the stages`);
+  const rel = (ns: bigint) => Number(ns - base);
+  const startEv = events.find((e) => e.type === 'scenario-start');
+  const endEv = events.find((e) => e.type === 'scenario-end');
+  const start = startEv?.t ?? (inp.meta?.startedNs ? rel(BigInt(inp.meta.startedNs)) : 0);
+  const end = endEv?.t ?? (inp.meta?.endedNs ? rel(BigInt(inp.meta.endedNs)) : (events[events.length - 1]?.t ?? start));
+  // llId -> MN interface, pCoA -> MAG, from the plan
+  const llIds = new Map<string, string>();
+  for (const n of plan.nodes) {
+    if (n.kind !== 'mn') continue;
+    const mnId = typeof n.options.mnId === 'string' ? n.options.mnId : null;
+    const ifs = (n.options.interfaces ?? {}) as Record<string, { llId?: unknown }>;
+    for (const [iface, spec] of Object.entries(ifs)) if (mnId && typeof spec?.llId === 'string') llIds.set(`${mnId}|${spec.llId.toLowerCase()}`, iface);
+  }
+  const pcoas = new Map<string, string>();
+  for (const n of plan.nodes) if (n.kind === 'mag' && typeof n.options.proxyCoa === 'string') pcoas.set(n.options.proxyCoa, n.name);
+  const names: StageNames = {
+    ifaceOfLlId: (mnId, llId) => llIds.get(`${mnId}|${llId.toLowerCase()}`) ?? null,
+    magOfPcoa: (pCoA) => pcoas.get(pCoA) ?? null,
+  };
+  return stagesOf(events, steps, start, end, names).map((s) => ({ index: s.index, label: s.label, atS: sec(s.t), steps: s.steps, bindingCache: s.bindingCache, bul: s.bul }));
 }
 
 function flowSeries(files: FlowFiles[], meta: RunMetaFile | null, rel: (ns: bigint) => number, warnings: string[]): FlowSeries[] {

@@ -8,6 +8,7 @@ export interface HtmlPlots {
   zoom: string | null;
   gap: string | null;
   timeline: string | null;
+  interfaces: string | null; // per flow and MN interface
 }
 
 const esc = (s: unknown) =>
@@ -60,6 +61,32 @@ function handoverTable(m: Metrics): string {
   return tableHtml(head, rows);
 }
 
+function interfacesTable(m: Metrics): string | null {
+  const rows = m.flows.flatMap((f) => f.interfaces.map((i) => [f.flow, `${i.node}:${i.iface}`, i.direction === 'in' ? 'received on' : 'sent from', i.probes, i.copies, num(i.firstS, 3), num(i.lastS, 3)]));
+  return rows.length ? tableHtml(['flow', 'interface', 'direction', 'probes', 'frames', 'first s', 'last s'], rows) : null;
+}
+
+function stagesHtml(m: Metrics): string | null {
+  if (!m.stages.length) return null;
+  const bc = (s: Metrics['stages'][number]) =>
+    s.bindingCache.length
+      ? tableHtml(
+          ['LMA', 'MN', 'interface', 'MN-LL-ID', 'ATT', 'BID', 'prefixes', 'proxy CoA', 'MAG', 'state', 'lifetime s'],
+          s.bindingCache.map((b) => [b.lma, b.mnId, b.iface ?? '?', b.llId, b.att ?? '', b.bid ?? '', b.hnps.join(' ') || '–', b.pCoA, b.mag ?? '?', b.state, b.lifetimeS]),
+        )
+      : '<p class="note">binding cache empty</p>';
+  const bul = (s: Metrics['stages'][number]) =>
+    s.bul.length
+      ? tableHtml(
+          ['MAG', 'MN', 'interface', 'MN-LL-ID', 'MAG interface', 'BID', 'prefixes', 'state', 'lifetime s'],
+          s.bul.map((b) => [b.mag, b.mnId, b.iface ?? '?', b.llId ?? '?', b.magIface ?? '?', b.bid ?? '', b.hnps.join(' ') || '–', b.state, b.lifetimeS ?? '–']),
+        )
+      : '<p class="note">every Binding Update List empty</p>';
+  return m.stages
+    .map((s) => `<div class="stage"><h3>stage ${esc(s.index)} at ${esc(num(s.atS, 3))} s: ${esc(s.label)}</h3><h4>LMA binding cache</h4>${bc(s)}<h4>MAG Binding Update Lists</h4>${bul(s)}</div>`)
+    .join('');
+}
+
 export function reportHtml(m: Metrics, plots: HtmlPlots): string {
   const title = `pmiplab run ${m.run.runId ?? '?'}: ${m.run.name ?? ''}`;
   const facts = [
@@ -75,7 +102,7 @@ export function reportHtml(m: Metrics, plots: HtmlPlots): string {
 <html lang="en"><head><meta charset="utf-8"><title>${esc(title)}</title>
 <style>
 body{font:14px/1.4 system-ui,sans-serif;margin:24px auto;max-width:1400px;padding:0 16px;color:#222}
-h1{font-size:20px;margin:0 0 8px}h2{font-size:16px;margin:28px 0 8px;border-bottom:1px solid #ddd;padding-bottom:4px}
+h1{font-size:20px;margin:0 0 8px}h3{font-size:14px;margin:16px 0 4px}h4{font-size:12px;margin:6px 0 2px;color:#444}h2{font-size:16px;margin:28px 0 8px;border-bottom:1px solid #ddd;padding-bottom:4px}
 dl{display:grid;grid-template-columns:max-content 1fr;gap:2px 16px;margin:0}dt{color:#666}dd{margin:0}
 table{border-collapse:collapse;font-size:12px;margin:4px 0}th,td{border:1px solid #ddd;padding:3px 6px;text-align:left;white-space:nowrap}
 th{background:#f5f5f5}td.n{text-align:right;font-variant-numeric:tabular-nums}
@@ -91,6 +118,8 @@ ${section('received sequence over time', plots.sequence.map((s) => `<figure>${s}
 ${section('around each handover', plots.zoom ? `<figure>${plots.zoom}</figure>` : null)}
 ${section('gap per handover', plots.gap ? `<figure>${plots.gap}</figure>` : null)}
 ${section('signaling timeline', plots.timeline ? `<figure>${plots.timeline}</figure>` : null)}
+${section('per interface', [interfacesTable(m), plots.interfaces ? `<figure>${plots.interfaces}</figure>` : null].filter(Boolean).join('') || null, 'what each MN interface carried of each flow, from the capture of that interface (probes matched by magic and flow tag; times on the run clock, see docs/metrics.md)')}
+${section('binding cache and Binding Update Lists per stage', stagesHtml(m), 'rebuilt from the events: the tables just before the next scenario step (the last: at the end of the scenario)')}
 ${m.warnings.length ? `<section><h2>warnings</h2><ul>${m.warnings.map((w) => `<li class="warn">${esc(w)}</li>`).join('')}</ul></section>` : ''}
 <section><h2>definitions</h2><ul class="note">
 <li>Times come from one monotonic clock shared by every namespace: one-way delay is arrival time minus the probe's send time.</li>

@@ -58,8 +58,18 @@ export interface FlowFiles {
   receiver: (ReceiverSamples & { file: string }) | null;
 }
 
+/** The capture of one MN interface (pcaps/<node>-<iface>.pcap), raw. */
+export interface MnCapture {
+  node: string;
+  iface: string;
+  file: string; // relative to the run folder
+  bytes: Uint8Array;
+}
+
 export interface RunInputs {
   dir: string;
+  /** absent: no captures read (the per-interface breakdown is left out) */
+  captures?: MnCapture[];
   events: EventLine[];
   meta: RunMetaFile | null;
   plan: Plan | null;
@@ -150,5 +160,22 @@ export function readRun(dir: string): RunInputs {
   } else warnings.push('no topology.json');
   const flows = readFlows(dir, warnings);
   if (!flows.length) warnings.push('no traffic samples under flows/');
-  return { dir, events, meta, plan, flows, warnings };
+  return { dir, events, meta, plan, flows, captures: readMnCaptures(dir, plan, warnings), warnings };
+}
+
+/** The captures of every MN interface the plan names (a missing one: a warning, once). */
+export function readMnCaptures(dir: string, plan: Plan | null, warnings: string[]): MnCapture[] {
+  const out: MnCapture[] = [];
+  const missing: string[] = [];
+  for (const n of plan?.nodes ?? []) {
+    if (n.kind !== 'mn') continue;
+    for (const i of n.interfaces) {
+      const rel = path.join('pcaps', `${n.name}-${i.name}.pcap`);
+      const abs = path.join(dir, rel);
+      if (existsSync(abs)) out.push({ node: n.name, iface: i.name, file: rel, bytes: readFileSync(abs) });
+      else missing.push(`${n.name}:${i.name}`);
+    }
+  }
+  if (missing.length) warnings.push(`no capture of ${missing.join(', ')}: the per-interface breakdown leaves ${missing.length > 1 ? 'them' : 'it'} out`);
+  return out;
 }

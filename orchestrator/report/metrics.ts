@@ -312,5 +312,6 @@ export function flowMetrics(f: FlowSeries, moves: Move[], opts: MetricOptions = 
       delayMs: delayOf(base.delays),
     },
     handovers,
+    interfaces: [], // filled from the captures (build.ts)
   };
 }

@@ -1,5 +1,6 @@
 import * as vega from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
+import { binnedRates, type FlowOnInterface } from './interfaces.js';
 import { upperBound, type FlowSeries, type Move } from './metrics.js';
 import type { Metrics } from './schema.js';
 
@@ -133,6 +134,9 @@ export function zoomSpec(series: FlowSeries[], moves: Move[], metrics: Metrics):
     const ho = `#${m.index} ${m.from}→${m.to}`;
     for (const f of series) {
       if (f.from !== null && f.to !== null && f.from !== m.node && f.to !== m.node) continue;
+      // a flow not charged with this move (it ran over another interface of the MN) has no row in its column
+      const fm = metrics.flows.find((x) => x.flow === f.flow);
+      if (fm && fm.interfaces.length > 0 && !fm.handovers.some((h) => h.index === m.index)) continue;
       // the probe sent last before the event is 0; the y range is what the rate sends in the x range
       const ref = f.sent ? upperBound(f.sent.tx, m.t) - 1 : 0;
       const perMs = (f.rate ?? 1000) / 1000;
@@ -197,7 +201,8 @@ export function zoomSpec(series: FlowSeries[], moves: Move[], metrics: Metrics):
           mark: { type: 'point', shape: 'cross', filled: true, size: 14, color: '#d62728', clip: true },
           encoding: { x: { field: 'ms', type: 'quantitative' }, y: { field: 'rel', type: 'quantitative' } },
         },
-        { mark: { type: 'rule', color: '#888', strokeDash: [4, 3] }, encoding: { x: { datum: 0 } } },
+        // one rule per cell, not one per probe (a datum-only rule is drawn once per row of its data)
+        { transform: [{ aggregate: [{ op: 'count', as: 'n' }], groupby: ['ho', 'flow'] }], mark: { type: 'rule', color: '#888', strokeDash: [4, 3] }, encoding: { x: { datum: 0 } } },
       ],
     },
     resolve: { scale: { y: 'shared' } },
@@ -335,5 +340,54 @@ export function timelineSpec(metrics: Metrics): TopLevelSpec | null {
       },
       ...lateLayers,
     ],
+  } as TopLevelSpec;
+}
+
+const IFACE_BINS = 150;
+
+/** Which MN interface carried each flow: probes per second per interface over time, one row per flow. */
+export function interfaceSpec(rows: FlowOnInterface[], moves: Move[]): TopLevelSpec | null {
+  if (!rows.length) return null;
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const r of rows) {
+    lo = Math.min(lo, r.first);
+    hi = Math.max(hi, r.last);
+  }
+  if (!(hi > lo)) hi = lo + 1e6;
+  // round bins of at least 100 ms (20 probes at 200 pps): a rate, not a dot per probe; at most IFACE_BINS of them
+  const NICE_MS = [100, 200, 250, 500, 1000, 2000, 5000, 10_000, 30_000, 60_000];
+  const wantMs = (hi - lo) / 1e6 / IFACE_BINS;
+  const widthMs = NICE_MS.find((w) => w >= wantMs) ?? Math.ceil(wantMs / 60_000) * 60_000;
+  const bins = Math.max(1, Math.ceil((hi - lo) / (widthMs * 1e6)));
+  hi = lo + bins * widthMs * 1e6;
+  const flows = [...new Set(rows.map((r) => r.flow))];
+  // the L2 events as rows of every flow's facet (a facet takes one data source)
+  const values: Array<Record<string, unknown>> = [...binnedRates(rows, lo, hi, bins), ...flows.flatMap((flow) => moves.map((m) => ({ flow, t: m.t / 1e9, move: `#${m.index}` })))];
+  return {
+    ...base,
+    title: {
+      text: 'which interface carried which flow',
+      subtitle: `probes per second seen on each MN interface (its capture), ${widthMs} ms bins; in: received there, out: sent from there; dashed: L2 events`,
+    },
+    data: { values },
+    facet: { row: { field: 'flow', type: 'nominal', title: 'flow' } },
+    spec: {
+      width: 900,
+      height: 120,
+      layer: [
+        {
+          transform: [{ filter: 'datum.move == null' }],
+          mark: { type: 'line', interpolate: 'step-after', strokeWidth: 1.5 },
+          encoding: {
+            x: { field: 't', type: 'quantitative', title: 'time since start (s)' },
+            y: { field: 'pps', type: 'quantitative', title: 'probes/s' },
+            color: { field: 'iface', type: 'nominal', title: 'interface' },
+          },
+        },
+        { transform: [{ filter: 'datum.move != null' }], mark: { type: 'rule', strokeDash: [4, 3], color: '#888' }, encoding: { x: { field: 't', type: 'quantitative' } } },
+      ],
+    },
+    resolve: { scale: { y: 'independent' } },
   } as TopLevelSpec;
 }

@@ -63,6 +63,20 @@ export const Baseline = z
   })
   .strict();
 
+/** What one MN interface carried of a flow, from that interface's capture (docs/metrics.md). */
+export const FlowInterface = z
+  .object({
+    node: z.string(), // the MN
+    iface: z.string(),
+    direction: z.enum(['in', 'out']), // in: the MN received the flow on it; out: sent it from it
+    probes: z.number().int().nonnegative(), // distinct probes seen on the interface
+    copies: z.number().int().nonnegative(), // frames (≥ probes when copies arrived twice)
+    firstS: z.number(), // first seen, s since the run's start
+    lastS: z.number(), // last seen
+  })
+  .strict();
+export type FlowInterface = z.infer<typeof FlowInterface>;
+
 export const FlowMetrics = z
   .object({
     flow: z.string(),
@@ -74,6 +88,8 @@ export const FlowMetrics = z
     totals: FlowTotals,
     baseline: Baseline,
     handovers: z.array(FlowHandover),
+    /** per MN interface (seed 001): empty without captures of the MN's interfaces */
+    interfaces: z.array(FlowInterface).default([]),
   })
   .strict();
 export type FlowMetrics = z.infer<typeof FlowMetrics>;
@@ -112,6 +128,51 @@ export const Handover = z
   .strict();
 export type Handover = z.infer<typeof Handover>;
 
+/** The LMA's binding cache entry as the events tell it. */
+export const BceRow = z
+  .object({
+    lma: z.string(),
+    mnId: z.string(),
+    llId: z.string(), // MN link-layer identifier
+    iface: z.string().nullable(), // the MN's interface with that llId (plan)
+    att: z.number().int().nullable(),
+    bid: z.number().int().nullable(), // RFC 5648 binding identifier, null: none given
+    hnps: z.array(z.string()),
+    pCoA: z.string(),
+    mag: z.string().nullable(), // the MAG with that proxy CoA (plan)
+    state: z.string(), // active, deleting, or the LMA's own state name (dormant, ...)
+    lifetimeS: z.number(),
+  })
+  .strict();
+
+/** A MAG's Binding Update List entry as the events tell it. */
+export const BulRow = z
+  .object({
+    mag: z.string(),
+    mnId: z.string(),
+    llId: z.string().nullable(),
+    iface: z.string().nullable(), // the MN's interface
+    magIface: z.string().nullable(), // the MAG's access interface
+    bid: z.number().int().nullable(),
+    hnps: z.array(z.string()),
+    state: z.string(), // attached, registering, bound, renewing, deregistering, refused (status)
+    lifetimeS: z.number().nullable(),
+  })
+  .strict();
+
+/** The tables after one scenario step (stage 0: before the first). */
+export const StageTables = z
+  .object({
+    index: z.number().int().nonnegative(),
+    label: z.string(),
+    atS: z.number(), // when the tables were read, s since the run's start
+    steps: z.array(z.object({ atMs: z.number(), source: z.string(), what: z.string() }).strict()),
+    bindingCache: z.array(BceRow),
+    bul: z.array(BulRow),
+  })
+  .strict();
+export type StageTables = z.infer<typeof StageTables>;
+
 export const Metrics = z
   .object({
     schema: z.literal(METRICS_SCHEMA),
@@ -138,6 +199,8 @@ export const Metrics = z
       .strict(),
     handovers: z.array(Handover),
     flows: z.array(FlowMetrics),
+    /** binding cache and BULs after every scenario step (empty without a scenario in topology.json) */
+    stages: z.array(StageTables).default([]),
     warnings: z.array(z.string()),
   })
   .strict();

@@ -2,7 +2,8 @@ import { table } from '../cli/progress.js';
 import type { Metrics } from './schema.js';
 
 // The terminal summary of a run: one row per handover (gap and losses of
-// each flow, PBU-to-PBA), then one row per flow (totals). Short enough for
+// each flow, PBU-to-PBA), then one row per flow (totals, and the MN
+// interfaces that carried it). Short enough for
 // the end of `pmiplab run`; report.html has the rest.
 
 const num = (v: number | null | undefined, digits = 1) => (v === null || v === undefined ? '-' : v.toFixed(digits));
@@ -23,7 +24,7 @@ export function summaryTable(m: Metrics): string {
     const flows = m.flows.map((f) => f.flow);
     const header = ['#', 'MOVE', ...flows.flatMap((f) => [`${f} GAP ms`, `${f} LOST`]), 'PBU→PBA ms'];
     const rows = m.handovers.map((h) => {
-      const cells = [String(h.index), `${h.node} ${h.from}→${h.to}`];
+      const cells = [String(h.index), `${h.node}:${h.iface} ${h.from}→${h.to}`];
       for (const f of m.flows) {
         const x = f.handovers.find((y) => y.index === h.index);
         cells.push(x ? `${num(x.gapMs)}${x.recovered ? '' : '+'}` : '', x ? String(x.lost ?? '?') : '');
@@ -48,9 +49,11 @@ export function summaryTable(m: Metrics): string {
         num(median(gaps)),
         num(gaps.length ? Math.max(...gaps) : null),
         f.totals.delayMs ? `${num(f.totals.delayMs.p50, 3)}/${num(f.totals.delayMs.p99, 3)}` : '-',
+        // which MN interface carried it (captures): "wlan0 1797" per interface
+        f.interfaces.map((i) => `${i.iface} ${i.probes}`).join(', ') || '-',
       ];
     });
-    out.push('', table([['FLOW', 'PATH', 'SENT', 'RECEIVED', 'LOST', 'DUP', 'REORD', 'GAP MEDIAN ms', 'GAP MAX ms', 'DELAY p50/p99 ms'], ...rows]));
+    out.push('', table([['FLOW', 'PATH', 'SENT', 'RECEIVED', 'LOST', 'DUP', 'REORD', 'GAP MEDIAN ms', 'GAP MAX ms', 'DELAY p50/p99 ms', 'MN INTERFACES'], ...rows]));
   }
   if (m.warnings.length) out.push('', ...m.warnings.map((w) => `warning: ${w}`));
   return out.join('\n');

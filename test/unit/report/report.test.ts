@@ -44,6 +44,28 @@ describe('writeReport on a synthetic run folder', () => {
     expect(json.handovers.map((h) => [h.from, h.to])).toEqual([['mag1', 'mag2'], ['mag2', 'mag1'], ['mag1', 'mag2']]);
     expect(metrics).toEqual(json);
 
+    // per interface: every probe the MN got (down) or sent (up) went over wlan0, at the samples' times
+    for (const f of json.flows) {
+      expect(f.interfaces).toEqual([
+        { node: 'mn1', iface: 'wlan0', direction: f.flow === 'down' ? 'in' : 'out', probes: 7910, copies: 7910, firstS: expect.any(Number), lastS: expect.any(Number) },
+      ]);
+      // the clock offset comes from the smallest wall - send time (the uplink's 40 µs), so arrivals read 40 µs early
+      const first = f.flow === 'down' ? 0.1005 + 0.00008 - 0.00004 : 0.1 + 0.00004 - 0.00004;
+      expect(f.interfaces[0]!.firstS).toBeCloseTo(first, 6);
+    }
+    // stages: before the first step, then after the traffic starts and each move (the plan's scenario)
+    expect(json.stages.map((s) => s.label)).toEqual([
+      'registered (before the first step)',
+      'after traffic-start up mn1 → cn1; traffic-start down cn1 → mn1',
+      ...Array.from({ length: 10 }, (_, i) => `after move mn1:wlan0 → ${i % 2 ? 'mag1' : 'mag2'}`),
+      'after traffic-stop up; traffic-stop down',
+    ]);
+    expect(json.stages[0]!.bul).toEqual([]); // the synthetic events begin with the moves
+    // the last move went mag1 -> mag2: bound at mag2 (attach, PBU, PBA), detached at mag1 (no de-registration PBA in these events)
+    const mn = (s: (typeof json.stages)[number]) => s.bul.filter((b) => b.mnId.startsWith('mn1@') && b.llId === '02:00').map((b) => [b.mag, b.state]);
+    expect(mn(json.stages.at(-1)!)).toEqual([['mag1', 'deregistering'], ['mag2', 'bound']]);
+    expect(json.stages.every((s) => s.bindingCache.length === 0)).toBe(true); // no binding events in the synthetic run
+
     const csv = readFileSync(path.join(run.dir, 'metrics.csv'), 'utf8').trim().split('\n');
     expect(csv).toHaveLength(1 + 2 * 3);
     const head = csv[0]!.split(',');
@@ -53,7 +75,7 @@ describe('writeReport on a synthetic run folder', () => {
 
     const html = readFileSync(path.join(run.dir, 'report.html'), 'utf8');
     const svgs = html.match(/<svg[\s>]/g) ?? [];
-    expect(svgs.length).toBe(2 + 3); // sequence per flow, zoom, gap, timeline
+    expect(svgs.length).toBe(2 + 4); // sequence per flow, zoom, gap, timeline, per interface
     expect(html).toContain('signaling only');
     expect(html).toContain('seg6');
     expect(html).not.toMatch(/<script|https?:\/\/(?!www\.w3\.org|vega\.github\.io)/);
@@ -61,7 +83,8 @@ describe('writeReport on a synthetic run folder', () => {
 
     const text = summaryTable(json);
     expect(text).toMatch(/data plane seg6/);
-    expect(text.split('\n').filter((l) => /^\d+\s+mn1 mag/.test(l))).toHaveLength(3);
+    expect(text.split('\n').filter((l) => /^\d+\s+mn1:wlan0 mag/.test(l))).toHaveLength(3);
+    expect(text.split('\n').filter((l) => /^(up|down)\s.*wlan0 7910$/.test(l))).toHaveLength(2);
   });
 
   it('a folder with nothing but a broken samples file still gets a report with warnings', async () => {

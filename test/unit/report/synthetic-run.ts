@@ -3,6 +3,7 @@ import path from 'node:path';
 import { loadTopology } from '../../../orchestrator/topology/load.js';
 import { planTopology } from '../../../orchestrator/topology/planner.js';
 import { RECEIVER_COLUMNS, SENDER_COLUMNS, encodeSamples } from '../../../nodes/traffic/samples.js';
+import { probePcap, type ProbeFrame } from './probe-frames.js';
 
 // A run folder made of known numbers, as the runner and the nodes would
 // leave it: two flows at `rate` pps for `seconds`, a move every `every` s
@@ -18,7 +19,13 @@ export interface SyntheticRun {
   offsets: Record<string, number>;
 }
 
-export function makeSyntheticRun(dir: string, opts: { rate?: number; seconds?: number; moves?: number; outageMs?: number; delayUs?: number; impaired?: boolean } = {}): SyntheticRun {
+/** wall clock minus monotonic clock of the synthetic machine (captures stamp frames with the wall clock) */
+export const SYNTHETIC_WALL_OFFSET = 1_764_000_000_000_000_000n;
+
+export function makeSyntheticRun(
+  dir: string,
+  opts: { rate?: number; seconds?: number; moves?: number; outageMs?: number; delayUs?: number; impaired?: boolean; capture?: boolean } = {},
+): SyntheticRun {
   const rate = opts.rate ?? 1000;
   const seconds = opts.seconds ?? 8;
   const outageMs = opts.outageMs ?? 30;
@@ -38,6 +45,7 @@ export function makeSyntheticRun(dir: string, opts: { rate?: number; seconds?: n
     { flow: 'up', from: 'mn1', to: 'cn1', startMs: 100 },
     { flow: 'down', from: 'cn1', to: 'mn1', startMs: 100.5 },
   ];
+  const frames: ProbeFrame[] = []; // what a capture of mn1:wlan0 saw
   for (const f of flows) {
     const n = Math.floor(seconds * rate);
     const seq = Uint32Array.from({ length: n }, (_, i) => i);
@@ -59,6 +67,15 @@ export function makeSyntheticRun(dir: string, opts: { rate?: number; seconds?: n
     const rtx = BigUint64Array.from(kept, (i) => tx[i]!);
     const rrx = BigUint64Array.from(kept, (i) => tx[i]! + delayNs);
     writeFileSync(path.join(dir, 'flows', `${f.flow}.receiver.bin`), encodeSamples(head('receiver', kept.length), [rseq, rtx, rrx]));
+    // downlink: seen on wlan0 on arrival; uplink: when it left (half the delay before the CN got it)
+    for (const [k, i] of kept.entries()) {
+      const seen = f.to === 'mn1' ? rrx[k]! : tx[i]! + delayNs / 2n;
+      frames.push({ flow: f.flow, seq: i, txNs: tx[i]!, wallNs: seen + SYNTHETIC_WALL_OFFSET, dport: 40000 });
+    }
+  }
+  if (opts.capture !== false) {
+    mkdirSync(path.join(dir, 'pcaps'), { recursive: true });
+    writeFileSync(path.join(dir, 'pcaps', 'mn1-wlan0.pcap'), probePcap(frames));
   }
 
   const events: object[] = [];

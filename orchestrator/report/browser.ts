@@ -1,0 +1,134 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { execa } from 'execa';
+import { z } from 'zod';
+
+// report.html in a real browser: headless Chromium (Debian's `chromium`,
+// images/setup.sh) lays the page out, and a check script, added to a copy of
+// the page (report.html itself stays script-free), measures every plot's
+// marks with getBBox and writes what it found into an element that
+// --dump-dom prints. A second run takes the screenshot (report.png) at the
+// page's full height. No DevTools protocol: two plain command lines.
+
+const MARKER = 'pmiplab-check';
+const MAX_SHOT_HEIGHT = 16_000;
+
+// ES5, no dependencies: runs at the end of <body>, after every inline SVG is parsed.
+const CHECK_SCRIPT = `<script>(function(){
+var out={figures:[],errors:[],height:0};
+try{
+var figs=document.querySelectorAll('figure');
+for(var i=0;i<figs.length;i++){
+  var svg=figs[i].querySelector('svg');
+  var f={index:i,title:'',svg:false,width:0,height:0,marks:{},drawn:0,total:0};
+  if(svg){
+    var r=svg.getBoundingClientRect();f.svg=true;f.width=Math.round(r.width);f.height=Math.round(r.height);
+    var ts=svg.querySelectorAll('.role-title-text');if(ts.length)f.title=ts[ts.length-1].textContent;
+    var groups=svg.querySelectorAll('g.role-mark');
+    for(var g=0;g<groups.length;g++){
+      var kind=(groups[g].getAttribute('class').match(/mark-([a-z]+)/)||[])[1]||'?';
+      var els=groups[g].children;
+      for(var k=0;k<els.length;k++){
+        var el=els[k];if(typeof el.getBBox!=='function')continue;
+        f.total++;var b=el.getBBox();
+        if(b.width>0||b.height>0){f.drawn++;f.marks[kind]=(f.marks[kind]||0)+1;}
+      }
+    }
+  }
+  out.figures.push(f);
+}
+out.height=Math.ceil(document.documentElement.scrollHeight);
+}catch(e){out.errors.push(String(e&&e.message||e));}
+var pre=document.createElement('pre');pre.id='${MARKER}';pre.textContent=JSON.stringify(out);document.body.appendChild(pre);
+})();</script>`;
+
+export const FigureCheck = z.object({
+  index: z.number().int(),
+  title: z.string(),
+  svg: z.boolean(),
+  width: z.number(),
+  height: z.number(),
+  /** drawn marks (non-empty bounding box) by vega mark type: symbol, line, rect, rule, text, area */
+  marks: z.record(z.string(), z.number()),
+  drawn: z.number().int(),
+  total: z.number().int(),
+});
+export type FigureCheck = z.infer<typeof FigureCheck>;
+
+const CheckOutput = z.object({ figures: z.array(FigureCheck), errors: z.array(z.string()), height: z.number() });
+
+export interface BrowserCheck {
+  figures: FigureCheck[];
+  /** script errors in the page, and figures without an SVG or without a drawn data mark */
+  problems: string[];
+  screenshot: string | null;
+}
+
+/** Chromium's path: $PMIPLAB_CHROMIUM, else Debian's or another distribution's name; null when absent. */
+export function findChromium(): string | null {
+  const env = process.env.PMIPLAB_CHROMIUM;
+  const candidates = [...(env ? [env] : []), '/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'];
+  return candidates.find((c) => existsSync(c)) ?? null;
+}
+
+const unescapeText = (s: string) => s.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&nbsp;/g, '\u00a0').replace(/&amp;/g, '&');
+
+/** The check's output out of a --dump-dom; null when the marker is absent (the script did not run). */
+export function parseCheck(dom: string): z.infer<typeof CheckOutput> | null {
+  const m = new RegExp(`<pre id="${MARKER}">([\\s\\S]*?)</pre>`).exec(dom);
+  if (!m) return null;
+  const r = CheckOutput.safeParse(JSON.parse(unescapeText(m[1] ?? '')));
+  return r.success ? r.data : null;
+}
+
+/** What is wrong with the figures a check found (empty: every plot drew data marks). */
+export function figureProblems(figures: FigureCheck[]): string[] {
+  const out: string[] = [];
+  for (const f of figures) {
+    const name = `figure ${f.index + 1}${f.title ? ` (${f.title})` : ''}`;
+    if (!f.svg) out.push(`${name}: no SVG`);
+    else if (f.width === 0 || f.height === 0) out.push(`${name}: the SVG has no size (${f.width}×${f.height})`);
+    // rules and text alone are decoration (handover lines, labels): a plot shows data as symbols, lines, bars or areas
+    else if (!['symbol', 'line', 'rect', 'area'].some((k) => (f.marks[k] ?? 0) > 0)) out.push(`${name}: no data mark drawn (${f.drawn} of ${f.total} marks have geometry)`);
+  }
+  return out;
+}
+
+const chromeArgs = (profile: string) => ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-dev-shm-usage', '--hide-scrollbars', `--user-data-dir=${profile}`];
+
+/**
+ * Open the report page in headless Chromium and check every plot; with
+ * `screenshot`, also write a PNG of the whole page there.
+ */
+export async function checkReportInBrowser(htmlFile: string, opts: { chromium: string; screenshot?: string; timeoutMs?: number }): Promise<BrowserCheck> {
+  const timeout = opts.timeoutMs ?? 90_000;
+  const work = mkdtempSync(path.join(tmpdir(), 'pmiplab-browser-'));
+  try {
+    const html = readFileSync(htmlFile, 'utf8');
+    const page = path.join(work, 'check.html');
+    const at = html.lastIndexOf('</body>');
+    writeFileSync(page, at >= 0 ? `${html.slice(0, at)}${CHECK_SCRIPT}${html.slice(at)}` : `${html}${CHECK_SCRIPT}`);
+    const url = pathToFileURL(page).href;
+    const dump = await execa(opts.chromium, [...chromeArgs(path.join(work, 'profile')), '--dump-dom', url], { timeout, reject: false });
+    const found = parseCheck(dump.stdout);
+    if (!found) {
+      const why = dump.timedOut ? `timed out after ${timeout} ms` : `exit ${dump.exitCode}: ${dump.stderr.split('\n').filter((l) => l.trim()).slice(-3).join(' | ')}`;
+      return { figures: [], problems: [`the check script left no result in the page (${why})`], screenshot: null };
+    }
+    const problems = [...found.errors.map((e) => `script error: ${e}`), ...figureProblems(found.figures)];
+    let screenshot: string | null = null;
+    if (opts.screenshot) {
+      const height = Math.min(MAX_SHOT_HEIGHT, Math.max(600, found.height));
+      rmSync(opts.screenshot, { force: true });
+      // the screenshot of the page as published (no check element at its foot)
+      const shot = await execa(opts.chromium, [...chromeArgs(path.join(work, 'profile')), `--window-size=1440,${height}`, `--screenshot=${opts.screenshot}`, pathToFileURL(htmlFile).href], { timeout, reject: false });
+      if (existsSync(opts.screenshot)) screenshot = opts.screenshot;
+      else problems.push(`no screenshot (exit ${shot.exitCode}${shot.timedOut ? ', timed out' : ''})`);
+    }
+    return { figures: found.figures, problems, screenshot };
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
