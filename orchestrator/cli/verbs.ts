@@ -13,6 +13,7 @@ import { mhCommand } from './mh.js';
 import { reportCommand } from './report.js';
 import { validateCommand } from './validate.js';
 import { sweepCommand } from './sweep.js';
+import { compareCommand } from './compare.js';
 
 // One file per verb; each exports a factory returning its commander Command.
 // Register them here (one import and one list entry per verb).
@@ -32,4 +33,5 @@ export const verbs: Array<() => Command> = [
   mhCommand,
   reportCommand,
   sweepCommand,
+  compareCommand,
 ];
