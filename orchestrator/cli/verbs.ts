@@ -14,6 +14,7 @@ import { reportCommand } from './report.js';
 import { validateCommand } from './validate.js';
 import { sweepCommand } from './sweep.js';
 import { compareCommand } from './compare.js';
+import { rerunCommand } from './rerun.js';
 
 // One file per verb; each exports a factory returning its commander Command.
 // Register them here (one import and one list entry per verb).
@@ -34,4 +35,5 @@ export const verbs: Array<() => Command> = [
   reportCommand,
   sweepCommand,
   compareCommand,
+  rerunCommand,
 ];
