@@ -12,6 +12,9 @@ import { graphCommand } from './graph.js';
 import { mhCommand } from './mh.js';
 import { reportCommand } from './report.js';
 import { validateCommand } from './validate.js';
+import { sweepCommand } from './sweep.js';
+import { compareCommand } from './compare.js';
+import { rerunCommand } from './rerun.js';
 
 // One file per verb; each exports a factory returning its commander Command.
 // Register them here (one import and one list entry per verb).
@@ -30,4 +33,7 @@ export const verbs: Array<() => Command> = [
   cleanupCommand,
   mhCommand,
   reportCommand,
+  sweepCommand,
+  compareCommand,
+  rerunCommand,
 ];

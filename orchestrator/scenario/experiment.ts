@@ -6,6 +6,7 @@ import { ErrorCodes, PmipError } from '../errors.js';
 import { labUp, type Lab } from '../lab/lab.js';
 import { LinkController } from '../netns/index.js';
 import type { PlannedStep } from '../topology/scenario.js';
+import { provenance } from '../study/provenance.js';
 import { EventRecorder } from './recorder.js';
 import { playScenario, type PlayResult } from './runner.js';
 
@@ -128,7 +129,8 @@ export async function runExperiment(file: string, opts: ExperimentOptions): Prom
     meta.events = { count: recorder.count, invalid: recorder.invalid, issues: recorder.issues };
     if (recorder.invalid) progress.info(`  ! ${recorder.invalid} event(s) not in the event contract, e.g. ${recorder.issues[0]}`);
     recorder = null;
-    writeFileSync(path.join(lab.paths.dir, 'run.json'), `${JSON.stringify(meta, null, 2)}\n`);
+    // provenance (versions, plan hash, the experiment copied for `pmiplab rerun`): orchestrator/study/provenance.ts
+    writeFileSync(path.join(lab.paths.dir, 'run.json'), `${JSON.stringify({ ...meta, provenance: provenance(lab.plan, lab.paths.dir) }, null, 2)}\n`);
     return { lab, meta, dir: lab.paths.dir };
   } catch (err) {
     await recorder?.close().catch(() => undefined);

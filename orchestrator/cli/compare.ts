@@ -1,0 +1,43 @@
+import { Command } from 'commander';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import { compareHtml } from '../report/compare-page.js';
+import { compareGroups, loadGroups } from '../study/compare.js';
+import { parseFlags } from './flags.js';
+import { table } from './progress.js';
+import { shown } from './sweep.js';
+
+// `pmiplab compare RUN_OR_SWEEP... [-o FILE]`: one page setting runs (or the
+// grid points of sweeps) side by side; the gap and loss tests of every pair
+// on stdout. Needs no root.
+const Flags = z
+  .object({
+    runs: z.array(z.string().min(1)).min(1),
+    output: z.string().min(1).default('compare.html'),
+  })
+  .strict();
+
+const p = (v: number | null) => (v === null ? '-' : v < 0.0001 ? v.toExponential(1) : v.toFixed(4));
+const n = (v: number | null, d = 2) => (v === null ? '-' : v.toFixed(d));
+
+export function compareCommand(): Command {
+  return new Command('compare')
+    .description('set runs or sweeps side by side: distributions, a test of difference for each pair, the settings that differ')
+    .argument('<runs...>', 'run folders (runs/<id>, sweep cells) or run ids, or sweep folders (one group per grid point)')
+    .option('-o, --output <file>', 'the page to write', 'compare.html')
+    .action(async (runs: string[], opts: Record<string, unknown>) => {
+      const f = parseFlags(Flags, { runs, ...opts }, 'pmiplab compare RUN_OR_SWEEP... [-o FILE]');
+      const c = compareGroups(await loadGroups(f.runs));
+      writeFileSync(f.output, await compareHtml(c));
+      const rows = c.tests
+        .filter((t) => t.metric === 'gapMs' || t.metric === 'lost')
+        .map((t) => [t.a, t.b, t.flow, t.metric, `${t.nA}/${t.nB}`, n(t.medianA), n(t.medianB), p(t.p), p(t.pHolm), n(t.effect)]);
+      process.stdout.write(`${c.groups.map((g) => `${g.label}: ${g.detail}, ${g.runs} run(s)`).join('\n')}\n\n`);
+      process.stdout.write(`${table([['A', 'B', 'FLOW', 'METRIC', 'N', 'MEDIAN A', 'MEDIAN B', 'P', 'P HOLM', 'EFFECT'], ...rows])}\n`);
+      if (c.settings.length) {
+        process.stdout.write(`\nsettings that differ:\n${c.settings.map((s) => `  ${s.path}: ${s.values.map((v) => (v === undefined ? '(absent)' : JSON.stringify(v))).join(' | ')}`).join('\n')}\n`);
+      } else process.stdout.write('\nthe resolved plans are the same\n');
+      process.stdout.write(`\npage: ${shown(path.resolve(f.output))}\n`);
+    });
+}

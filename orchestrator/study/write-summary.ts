@@ -1,0 +1,17 @@
+import { writeFileSync } from 'node:fs';
+import { sweepHtml } from '../report/sweep-page.js';
+import { statsCsv, sweepStats } from './summary.js';
+import { sweepPaths, writeJsonAtomic, type SweepState } from './sweep-state.js';
+
+// The sweep summary after each cell: sweep.json (state and statistics),
+// summary.csv (one row per grid point, flow and metric), summary.html.
+export async function writeSweepSummary(dir: string, state: SweepState): Promise<string[]> {
+  const paths = sweepPaths(dir);
+  const stats = sweepStats(dir, state);
+  state.stats = stats;
+  state.updatedAt = new Date().toISOString();
+  writeJsonAtomic(paths.state, state);
+  writeFileSync(paths.csv, statsCsv(state, stats));
+  writeFileSync(paths.html, await sweepHtml(state, stats));
+  return [paths.state, paths.csv, paths.html];
+}
