@@ -5,6 +5,7 @@ import { LinkMonitor } from '../runtime/link-monitor.js';
 import type { Role, RoleContext } from '../runtime/role.js';
 import { TrafficEndpoints } from '../traffic/endpoints.js';
 import { SourceRouting } from './source-routing.js';
+import { isKind } from '../contract/plan.js';
 
 // MN: an unmodified host, as RFC 5213 promises. Its kernel configures its
 // addresses by SLAAC from the MAG's Router Advertisements; this process
@@ -41,8 +42,8 @@ export function sourceAddressesOf(mon: LinkMonitor, iface: string): string[] {
 
 /** The MAGs' access link-local address (the RA's router): the same on every MAG by design. */
 function gatewayOf(c: RoleContext): string {
-  const mag = c.plan.nodes.find((n) => n.kind === 'mag' && typeof n.options.accessLinkLocal === 'string');
-  return (mag?.options.accessLinkLocal as string | undefined) ?? 'fe80::1';
+  for (const n of c.plan.nodes) if (isKind(n, 'mag') && n.options.accessLinkLocal) return n.options.accessLinkLocal;
+  return 'fe80::1';
 }
 
 export function createRole(): Role {

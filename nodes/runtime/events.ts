@@ -222,6 +222,11 @@ export const StatsEvent = z.record(z.string(), z.unknown());
 export const BindingsReply = z.object({ bindings: z.array(z.unknown()) });
 /** MAG: answer to `bul`. */
 export const BulReply = z.object({ entries: z.array(z.unknown()) });
+/** MAG: answer to a `session` or `interface` command (seed 001): done, or why not. */
+export const CommandReply = z.union([
+  z.object({ ok: z.literal(true), key: z.string().optional(), seq: Int.optional() }).loose(),
+  z.object({ ok: z.literal(false), error: z.string() }),
+]);
 
 export const NodeEventSchemas = {
   ready: ReadyEvent,
@@ -231,6 +236,8 @@ export const NodeEventSchemas = {
   stats: StatsEvent,
   bindings: BindingsReply,
   bul: BulReply,
+  session: CommandReply,
+  interface: CommandReply,
 } as const;
 
 // ---- put on the stream by the orchestrator ---------------------------------

@@ -21,12 +21,14 @@ function metrics(runId: string, gaps: number[]): Metrics {
         flow: 'up', from: 'mn1', to: 'cn1', rate: 100, size: 100, files: { sender: null, receiver: null },
         totals: { sent: 1, received: 1, lost: 0, sendFailed: 0, duplicated: 0, reordered: 0, strays: 0, delayMs: null, maxGapMs: null, durationS: 1, ratePps: 1, senderMaxLagMs: null },
         baseline: { sent: 1, lost: 0, maxGapMs: null, delayMs: null },
+        interfaces: [],
         handovers: gaps.map((g, i) => ({
           index: i + 1, from: 'mag1', to: 'mag2', gapMs: g, gapStartMs: 0, gapEndMs: g, recovered: true, senderPauseMs: 0,
           sent: 10, received: 10, lost: Math.round(g / 10), sendFailed: 0, duplicated: 0, reordered: 0, delayMs: null,
         })),
       },
     ],
+    stages: [],
     warnings: [],
   };
 }

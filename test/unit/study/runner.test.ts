@@ -26,12 +26,14 @@ function metricsWithGaps(gaps: number[]): Metrics {
         flow: 'up', from: 'mn1', to: 'cn1', rate: 100, size: 100, files: { sender: null, receiver: null },
         totals: { sent: 1, received: 1, lost: 0, sendFailed: 0, duplicated: 0, reordered: 0, strays: 0, delayMs: null, maxGapMs: null, durationS: 1, ratePps: 1, senderMaxLagMs: null },
         baseline: { sent: 1, lost: 0, maxGapMs: null, delayMs: { p50: 0.1, p99: 0.2 } },
+        interfaces: [],
         handovers: gaps.map((g, i) => ({
           index: i + 1, from: 'mag1', to: 'mag2', gapMs: g, gapStartMs: 0, gapEndMs: g, recovered: true, senderPauseMs: 0,
           sent: 10, received: 9, lost: 1, sendFailed: 0, duplicated: 0, reordered: 0, delayMs: { p50: 0.1, p99: 0.5 },
         })),
       },
     ],
+    stages: [],
     warnings: [],
   };
 }
