@@ -31,7 +31,9 @@ import { allPrefixes, sessionPrefixes, type MnProfile } from '../runtime/policy-
 // - All-zero HNP (5.4.1.2), per Handoff Indicator, key = MN-ID + ATT + MN-LL-ID:
 //   1 new attachment: a new session; an entry with the same key is replaced
 //     (the same interface cannot hold two sessions); new prefix from the pool
-//     unless the profile has fixed prefixes.
+//     unless the profile has fixed prefixes. Except when that entry is active
+//     and bound to this very MAG: then it is the MAG's retransmission of the
+//     same registration (new sequence number) and the entry is updated.
 //   2, 3, 4, 5: the entry with the same key is updated (handover when the
 //     pCoA changed, refresh otherwise); none: a new session. For 4 we do not
 //     wait MaxDelayBeforeNewBCEAssign: a matching MN-LL-ID identifies the
@@ -288,7 +290,12 @@ export function processPbu(cache: BindingCache, pool: HnpPool, cfg: LmaConfig, i
     const existing = cache.get(key);
     switch (o.hi) {
       case HANDOFF_INDICATOR.newInterface:
-        replaced = existing;
+        // the MAG the interface's active session is bound to, registering it
+        // again (its first PBU's retransmission carries a new sequence number,
+        // RFC 6275 11.7.1, so a lost or late PBA looks like this): the same
+        // session, prefixes kept, not a second prefix for one interface
+        if (existing && existing.state === 'active' && existing.pCoA === src) target = existing;
+        else replaced = existing;
         break;
       case HANDOFF_INDICATOR.differentInterface:
       case HANDOFF_INDICATOR.sameInterface:

@@ -287,6 +287,22 @@ describe('LMA PBU processing: handoff indicator', () => {
     expect(lma.only).toMatchObject({ pCoA: MAG2, seq: 11, hnps: [hnp] });
   });
 
+  it("1 again from the MAG the interface's session is bound to (a retransmission with a new sequence number) is that session, same prefix", () => {
+    // a PBA slower than the first retransmission timeout: the MAG sends its HI 1 PBU again, one sequence number up
+    const lma = new Lma();
+    const first = lma.send(MAG1, { seq: 29088, hi: 1 });
+    const again = lma.send(MAG1, { seq: 29089, hi: 1 });
+    expect(again.status).toBe(S.accepted);
+    expect(hnpsOf(again.pba)).toEqual(hnpsOf(first.pba));
+    expect(again.actions).toEqual([]);
+    expect(again.events.map((e) => e.type)).toEqual(['binding-updated']);
+    expect(lma.only).toMatchObject({ pCoA: MAG1, seq: 29089, hnps: hnpsOf(first.pba) });
+    // from another MAG, HI 1 for that interface is still a new session replacing it
+    const elsewhere = lma.send(MAG2, { seq: 29090, hi: 1 });
+    expect(elsewhere.events.map((e) => e.type)).toEqual(['binding-deleted', 'binding-created']);
+    expect(lma.only.pCoA).toBe(MAG2);
+  });
+
   it('4: unknown with a matching MN-LL-ID is a handover; without a match a new session', () => {
     const lma = new Lma();
     const hnp = hnpsOf(lma.send(MAG1, { seq: 1, hi: 4 }).pba)[0];
@@ -319,18 +335,17 @@ describe('LMA PBU processing: handoff indicator', () => {
     expect(out.note).toBe('refresh');
   });
 
-  it('1 again on the same interface: a new session with a new pool prefix; the old prefix is never reused', () => {
+  it('1 again on the same interface after its de-registration: a new session with a new pool prefix; the old prefix is never reused', () => {
     const lma = new Lma();
     const first = hnpsOf(lma.send(MAG1, { seq: 1, hi: 1 }).pba)[0];
-    const out = lma.send(MAG1, { seq: 2, hi: 1 });
+    expect(lma.send(MAG1, { seq: 2, hi: 1, lifetime: 0 }).status).toBe(S.accepted);
+    const out = lma.send(MAG1, { seq: 3, hi: 1 });
     const second = hnpsOf(out.pba)[0];
     expect(second).toBe('2001:db8:a:fffe::/64');
     expect(second).not.toBe(first);
     expect(out.events.map((e) => e.type)).toEqual(['binding-deleted', 'binding-created']);
-    expect(out.actions).toEqual([
-      { op: 'unbind', hnp: first, mnId: NAI },
-      { op: 'bind', hnp: second, pCoA: MAG1, mnId: NAI },
-    ]);
+    // the de-registration already took the old prefix's route
+    expect(out.actions).toEqual([{ op: 'bind', hnp: second, pCoA: MAG1, mnId: NAI }]);
     expect(lma.only.hnps).toEqual([second]);
     expect(lma.pool.ownerOf(first!)).toBe(NAI);
   });
