@@ -15,6 +15,7 @@ import { validateCommand } from './validate.js';
 import { sweepCommand } from './sweep.js';
 import { compareCommand } from './compare.js';
 import { rerunCommand } from './rerun.js';
+import { ladderCommand } from './ladder.js';
 
 // One file per verb; each exports a factory returning its commander Command.
 // Register them here (one import and one list entry per verb).
@@ -36,4 +37,5 @@ export const verbs: Array<() => Command> = [
   sweepCommand,
   compareCommand,
   rerunCommand,
+  ladderCommand,
 ];

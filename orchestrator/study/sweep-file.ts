@@ -24,7 +24,7 @@ export const SweepFile = z
     name: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'a sweep name uses letters, digits, ".", "_" and "-"').optional(),
     experiment: z.string().min(1).describe('the experiment file, relative to the sweep file'),
     set: z.record(z.string(), z.unknown()).optional().describe('changes made in every cell, path: value'),
-    parameters: z.record(z.string(), Values).describe('path: [values]; the grid is every combination'),
+    parameters: z.record(z.string(), Values).describe('path: [values] (or "path, path": [values], set together); the grid is every combination'),
     repeat: z.number().int().min(1).max(100).default(1),
     plot: z
       .object({ x: z.string().optional(), series: z.string().optional() })
@@ -110,11 +110,12 @@ export function planSweep(text: string, file: string): SweepPlan {
   const s = r.data;
   const params: Parameter[] = Object.entries(s.parameters).map(([p, values]) => ({ path: p, values }));
   if (!params.length) throw badInput(`${file}: parameters: name at least one parameter`, 'see "Sweeps" in topologies/README.md');
-  const paths = new Map<string, PathSeg[]>();
+  // a key may name several paths, "a, b": all of them take the value (the rate of both flows, the delay of every backhaul link)
+  const paths = new Map<string, PathSeg[][]>();
   const problems: string[] = [];
   for (const p of [...Object.keys(s.set ?? {}), ...params.map((x) => x.path)]) {
     try {
-      paths.set(p, parsePath(p));
+      paths.set(p, p.split(/\s*,\s*/).map(parsePath));
     } catch (err) {
       problems.push(`${file}: ${p}: ${(err as Error).message}`);
     }
@@ -151,7 +152,7 @@ export function planSweep(text: string, file: string): SweepPlan {
     try {
       for (const [p, v] of [...Object.entries(s.set ?? {}), ...Object.entries(values)]) {
         try {
-          setPath(doc, paths.get(p) as PathSeg[], v);
+          for (const one of paths.get(p) as PathSeg[][]) setPath(doc, one, structuredClone(v));
         } catch (err) {
           if (err instanceof PathError) throw badInput(`unknown path ${p}: ${err.message}`);
           throw err;

@@ -97,3 +97,17 @@ repeat: 2
     expect(refusal(sweep('parameters:\n  scenario[0].action.rate: [1]\nrepeats: 3\n')).message).toMatch(/Unrecognized key/);
   });
 });
+
+describe('linked paths', () => {
+  it('sets every path of a "a, b" key to the value, in set and in parameters', () => {
+    const plan = sweep(`parameters:
+  scenario[0].action.rate, scenario[1].action.rate: [50, 200]
+set:
+  topology.links[0].signaling, topology.links[1].signaling: { messages: [pbu] }
+`)();
+    expect(plan.points).toHaveLength(2);
+    const doc = plan.points[1]!.experiment;
+    expect(doc.match(/rate: 200/g)).toHaveLength(2);
+    expect(doc.match(/- pbu/g)).toHaveLength(2);
+  });
+});
