@@ -136,6 +136,8 @@ export interface IcmpSeen {
   pointer?: number;
   invokingNextHeader?: number;
   invokingDst?: string;
+  /** the quoted invoking packet, hex */
+  invoking?: string;
   prefixes?: Array<{ prefix: string; L: boolean; A: boolean; valid: number; preferred: number }>;
   routerLifetime?: number;
 }
