@@ -6,9 +6,10 @@ import { createInterface } from 'node:readline';
 import { silentProgress } from '../../orchestrator/cli/progress.js';
 import { labUp, type Lab } from '../../orchestrator/lab/lab.js';
 import { launchNodes } from '../../orchestrator/launch/launcher.js';
-import { addProcess, setRedisUrl } from '../../orchestrator/netns/index.js';
+import { addProcess, cleanupRuns, setRedisUrl } from '../../orchestrator/netns/index.js';
 import { seedPolicy } from '../../orchestrator/policy/seed.js';
 import { startRedis } from '../../orchestrator/redis/server.js';
+import { runsRoot } from '../../orchestrator/run/paths.js';
 import { repoRoot } from './experiments.js';
 
 // The conformance suite's harness: a domain brought up with the project's
@@ -62,6 +63,8 @@ export async function buildDomain(yaml: string, id: string): Promise<Domain> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'pmiplab-conf-'));
   const file = path.join(dir, 'conformance.yaml');
   writeFileSync(file, yaml);
+  // what a killed earlier run of this test left under this id (registry, pl<id>- namespaces)
+  await cleanupRuns({ runIds: [id], runsDir: runsRoot() });
   const lab = await labUp(file, { id, progress: silentProgress, networkOnly: true });
   try {
     lab.redis = await startRedis(lab.paths);
@@ -136,6 +139,8 @@ export interface IcmpSeen {
   pointer?: number;
   invokingNextHeader?: number;
   invokingDst?: string;
+  /** the quoted invoking packet, hex */
+  invoking?: string;
   prefixes?: Array<{ prefix: string; L: boolean; A: boolean; valid: number; preferred: number }>;
   routerLifetime?: number;
 }
