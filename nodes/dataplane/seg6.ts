@@ -36,6 +36,20 @@ export function seg6BindLines(hnp: string, pCoA: string, dev: string): Line[] {
   return [{ cmd: `route replace ${hnp} encap seg6 mode encap.red segs ${pCoA} dev ${dev}` }];
 }
 
+/**
+ * Seed 001 section 3: one prefix to several MAGs at once, a multipath route
+ * with seg6 reduced encapsulation per next hop. The kernel wants a gateway on
+ * each next hop of an IPv6 multipath route (kernel.md): the MAG's pCoA, on
+ * the backhaul link. Flows are spread by the L4 hash (seg6MultipathSysctl).
+ */
+export function seg6MultipathLines(hnp: string, hops: ReadonlyArray<{ pCoA: string; dev: string }>): Line[] {
+  const nh = hops.map((h) => `nexthop via ${h.pCoA} encap seg6 mode encap.red segs ${h.pCoA} dev ${h.dev}`).join(' ');
+  return [{ cmd: `route replace ${hnp} ${nh}` }];
+}
+
+/** Per-flow (L4 five-tuple) hashing of multipath routes: net.ipv6.fib_multipath_hash_policy. */
+export const MULTIPATH_HASH_SYSCTL = { path: '/proc/sys/net/ipv6/fib_multipath_hash_policy', name: 'net.ipv6.fib_multipath_hash_policy', value: '1' };
+
 export function seg6UnbindLines(hnp: string): Line[] {
   return [{ cmd: `route del ${hnp}`, ok: 'missing' }];
 }

@@ -10,7 +10,8 @@ import { type Bce, BindingCache, keyOf } from './binding-cache.js';
 import type { LmaConfig } from './config.js';
 import { HnpPool } from './hnp-pool.js';
 import { BindingStore } from './persistence.js';
-import { type CacheChanges, type DataPlaneAction, expire, llIdText, type LmaBindingEvent, processPbu } from './pbu-processing.js';
+import { buildUpdateNotification, type SessionNotice } from './messages.js';
+import { type CacheChanges, type DataPlaneAction, expire, llIdText, type LmaBindingEvent, nextHops, processPbu } from './pbu-processing.js';
 
 // The LMA at work: Mobility Header sockets in, the pure state machine
 // (pbu-processing.ts) deciding, then the effects in this order per PBU:
@@ -62,6 +63,9 @@ export interface LmaCounters {
   expired: number;
   kernelFailures: number;
   persistFailures: number;
+  /** seed 001 2.2: Update Notifications to MAGs whose sessions lost prefixes, and their Acks */
+  updateNotificationsSent: number;
+  updateNotificationAcks: number;
 }
 
 const POLICY_CACHE_MAX = 100_000;
@@ -84,7 +88,10 @@ export class LmaService {
     expired: 0,
     kernelFailures: 0,
     persistFailures: 0,
+    updateNotificationsSent: 0,
+    updateNotificationAcks: 0,
   };
+  private upnSeq = 0;
   private readonly transports = new Map<string, MhTransport>(); // local address -> socket
   private readonly peers = new Map<string, HeartbeatMonitor>();
   private readonly timers = new Map<string, NodeJS.Timeout>();
@@ -179,8 +186,15 @@ export class LmaService {
         }
         continue;
       }
-      if (b.state === 'active') binds.push(this.kernel(b.hnps.map((hnp) => ({ op: 'bind' as const, hnp, pCoA: b.pCoA, mnId: b.mnId }))));
       this.arm(keyOf(b), b.deadlineMs);
+    }
+    // every live prefix's route from its active holders (one MAG, or several: shared)
+    const prefixes = new Set([...this.cache.values()].flatMap((b) => b.hnps));
+    for (const hnp of prefixes) {
+      const hops = nextHops(this.cache, hnp);
+      const mnId = this.cache.byPrefix(hnp)?.mnId ?? '';
+      if (hops.length === 1) binds.push(this.kernel([{ op: 'bind', hnp, pCoA: hops[0]!, mnId }]));
+      else if (hops.length > 1) binds.push(this.kernel([{ op: 'bind', hnp, pCoA: hops[0]!, mnId, pCoAs: hops }]));
     }
     for (const k of st.invalid) expired.del.push(k.key);
     await Promise.all([this.store.write(expired), ...binds]);
@@ -245,6 +259,10 @@ export class LmaService {
       case 'heartbeat':
         this.onHeartbeat(t, m, m.msg);
         return;
+      case 'updateNotificationAck':
+        this.counters.updateNotificationAcks++;
+        this.o.log.info({ mag: m.src, seq: m.msg.sequence, status: m.msg.status }, 'Update Notification Ack');
+        return;
       default:
         this.counters.ignored++;
         this.o.log.debug({ kind: m.msg.kind, src: m.src }, 'message ignored');
@@ -305,6 +323,7 @@ export class LmaService {
     if (this.stopped) return;
     // from the address the PBU was sent to (RFC 5213 5.3.6): raw names it per packet, UDP by the socket bound to it
     t.send(out.pba, m.src, m.port, m.dst);
+    for (const n of out.notices) this.notify(n);
     const tSent = process.hrtime.bigint();
     await Promise.all([persisted, kernel]);
     this.emitBindingEvents(out.events);
@@ -365,7 +384,10 @@ export class LmaService {
         const prev = this.kernelQueue.get(a.hnp) ?? Promise.resolve();
         const run = async () => {
           try {
-            if (a.op === 'bind') {
+            if (a.op === 'bind' && a.pCoAs && a.pCoAs.length > 1) {
+              await dp.lmaBindMulti(a.hnp, a.pCoAs.map((p) => ({ pCoA: p, ...(this.devOf.has(p) ? { dev: this.devOf.get(p) as string } : {}) })));
+              for (const p of a.pCoAs) this.emit('routes-programmed', { mnId: a.mnId, llId: this.cache.holders(a.hnp).find((b) => b.pCoA === p)?.llId ?? '', hnp: a.hnp, peer: p });
+            } else if (a.op === 'bind') {
               await dp.lmaBind(a.hnp, a.pCoA, this.devOf.get(a.pCoA));
               this.emit('routes-programmed', { mnId: a.mnId, llId: this.cache.byPrefix(a.hnp)?.llId ?? '', hnp: a.hnp, peer: a.pCoA });
             } else await dp.lmaUnbind(a.hnp);
@@ -378,7 +400,7 @@ export class LmaService {
         // one pipe keeps the order of the lines, so there is no need to wait for
         // the previous change's answer (a handover's bind right after the old
         // MAG's de-registration unbind)
-        const direct = a.op === 'unbind' || this.devOf.has(a.pCoA);
+        const direct = a.op === 'unbind' || (this.devOf.has(a.pCoA) && !a.pCoAs);
         const next = direct ? Promise.all([prev, run()]).then(() => undefined) : prev.then(run);
         this.kernelQueue.set(a.hnp, next);
         void next.then(() => {
@@ -423,6 +445,19 @@ export class LmaService {
       }),
       this.kernel(out.actions),
     ]).then(() => this.emitBindingEvents(out.events));
+  }
+
+  /**
+   * Seed 001 2.2: tell a MAG whose session lost prefixes to another interface
+   * (Update Notification, RFC 7077, FORCE-REREGISTRATION; D when nothing is
+   * left). Sent once; the MAG's Update Notification Ack is counted.
+   */
+  private notify(n: SessionNotice): void {
+    this.upnSeq = (this.upnSeq + 1) & 0xffff;
+    const msg = buildUpdateNotification(n, this.upnSeq);
+    this.transportFor(n.pCoA).send(msg, n.pCoA, undefined, this.localFor.get(n.pCoA));
+    this.counters.updateNotificationsSent++;
+    this.o.log.info({ mag: n.pCoA, mnId: n.mnId, llId: n.llId, keeps: n.keeps, seq: this.upnSeq }, 'Update Notification sent');
   }
 
   private emitBindingEvents(events: LmaBindingEvent[]): void {
