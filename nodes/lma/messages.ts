@@ -134,6 +134,63 @@ export function buildPba(opts: PbuOptions, c: PbaContent, s: PbaSettings, wallMs
   return { kind: 'pba', status: c.status, flags: { K: false, R: false, P: true }, sequence: c.sequence, lifetime: c.lifetimeUnits, options };
 }
 
+/**
+ * Seed 001 section 4, the combined PBU of a MAG for several interfaces of one
+ * MN (docs/seed001.md: RFC 5648 bulk-registration layout): options common to
+ * all first (MN-ID, HI, Timestamp, ...), then per interface a Binding
+ * Identifier option followed by that interface's MN-LL-ID, ATT and HNP
+ * options (an HI there overrides the common one). Split into one PBU per
+ * interface with the message's header; null when the PBU is not combined
+ * (fewer than two BID options, or a group without MN-LL-ID).
+ */
+export function splitCombinedPbu(pbu: MessageOf<'pbu'>): Array<MessageOf<'pbu'>> | null {
+  const first = pbu.options.findIndex((o) => o.kind === 'bindingId');
+  if (first < 0 || pbu.options.filter((o) => o.kind === 'bindingId').length < 2) return null;
+  const common = pbu.options.slice(0, first).filter((o) => o.kind !== 'pad1' && o.kind !== 'padN');
+  const groups: MobilityOption[][] = [];
+  for (const o of pbu.options.slice(first)) {
+    if (o.kind === 'pad1' || o.kind === 'padN') continue;
+    if (o.kind === 'bindingId') groups.push([o]);
+    else groups[groups.length - 1]!.push(o);
+  }
+  if (!groups.every((g) => g.some((o) => o.kind === 'mnLinkLayerId' || o.kind === 'mnLinkLayerIdExt'))) return null;
+  return groups.map((g) => {
+    const own = new Set(g.map((o) => o.kind));
+    return { ...pbu, options: [...common.filter((o) => !own.has(o.kind)), ...g] };
+  });
+}
+
+/** Status of a combined PBA: the groups' one status when they agree, else MCOA NOTCOMPLETE (RFC 5648 6.2: see each BID option). */
+export function combinedStatus(statuses: readonly number[]): number {
+  const [s0] = statuses;
+  return statuses.every((s) => s === s0) ? (s0 ?? 0) : MCOA_NOTCOMPLETE;
+}
+/** RFC 5648 Binding Acknowledgement status 4: some bindings of a bulk registration failed; each BID option's status says which. */
+export const MCOA_NOTCOMPLETE = 4;
+
+/**
+ * One PBA for a combined PBU (seed 001 section 4): the common options of the
+ * first interface's PBA, then per interface its BID option (with that
+ * interface's status), MN-LL-ID, ATT and granted HNPs, in the PBU's order.
+ */
+export function combinePbas(parts: ReadonlyArray<MessageOf<'pba'>>): MessageOf<'pba'> {
+  const perGroup = new Set(['bindingId', 'mnLinkLayerId', 'mnLinkLayerIdExt', 'accessTechnologyType', 'hnp']);
+  const first = parts[0]!;
+  const common = first.options.filter((o) => !perGroup.has(o.kind));
+  const groups = parts.flatMap((p) => {
+    const bid = p.options.find((o) => o.kind === 'bindingId');
+    const rest = p.options.filter((o) => perGroup.has(o.kind) && o.kind !== 'bindingId');
+    return bid ? [bid, ...rest] : rest;
+  });
+  const accepted = parts.filter((p) => p.status < 128);
+  return {
+    ...first,
+    status: combinedStatus(parts.map((p) => p.status)),
+    lifetime: accepted.length ? Math.min(...accepted.map((p) => p.lifetime)) : 0,
+    options: [...common, ...groups],
+  };
+}
+
 /** What the LMA tells a MAG whose session another interface's PBU changed (seed 001 2.2). */
 export interface SessionNotice {
   /** the MAG's proxy CoA */

@@ -4,7 +4,7 @@ import { allPrefixes, interfaceByLlId, sessionPrefixes, type MnProfile } from '.
 import { type Bce, type BindingCache, bceKey, keyOf } from './binding-cache.js';
 import type { LmaConfig } from './config.js';
 import type { HnpPool } from './hnp-pool.js';
-import { buildPba, llIdText, type PbaContent, type PbuOptions, pbuOptions, type SessionNotice, timestampAt } from './messages.js';
+import { buildPba, combinePbas, llIdText, type PbaContent, type PbuOptions, pbuOptions, type SessionNotice, splitCombinedPbu, timestampAt } from './messages.js';
 import { isAllZero, normalizePrefix, prefixOf } from './prefix.js';
 
 export { llIdText, timestampAt };
@@ -34,9 +34,9 @@ export { llIdText, timestampAt };
 // - Sessions (seed 001): key = MN-ID + ATT + MN-LL-ID + BID (0 without a BID
 //   option), so two interfaces, on one MAG or two, are two sessions, never a
 //   refresh of one another. A BID (non-zero) another session of the MN holds
-//   is 128, nothing changes. A further session on an interface (BID != 0,
-//   all-zero HNP) gets a prefix from the pool (the profile's fixed prefixes
-//   are the interface's first session's).
+//   is 128, nothing changes. A further session on an interface (another
+//   BID, all-zero HNP) gets a prefix from the pool (the profile's fixed
+//   prefixes are the interface's first session's).
 // - HI 2 (5.4.1.2, seed 001 2.2): all-zero HNP: every prefix of the MN's
 //   session on another interface (the most recently updated when several)
 //   moves to this interface's session; none is 128. Named HNPs: a prefix
@@ -375,6 +375,39 @@ export function processPbu(cache: BindingCache, pool: HnpPool, cfg: LmaConfig, i
   return create(c, requested, replaced);
 }
 
+/**
+ * A PBU as it arrives: a combined PBU for several interfaces (seed 001
+ * section 4) is processed as one PBU per interface, in order, each its own
+ * session decision; the answer is one PBA with a group per interface.
+ */
+export function processPbuMessage(cache: BindingCache, pool: HnpPool, cfg: LmaConfig, input: PbuInput): PbuOutcome {
+  const parts = splitCombinedPbu(input.pbu);
+  if (!parts) return processPbu(cache, pool, cfg, input);
+  const outs = parts.map((pbu) => processPbu(cache, pool, cfg, { ...input, pbu }));
+  const pba = combinePbas(outs.map((o) => o.pba));
+  const changes: CacheChanges = { put: [], del: [], owners: [] };
+  for (const o of outs) {
+    for (const b of o.changes.put) {
+      changes.put = changes.put.filter((x) => keyOf(x) !== keyOf(b));
+      changes.put.push(b);
+    }
+    changes.del.push(...o.changes.del.filter((k) => !changes.del.includes(k)));
+    changes.owners.push(...o.changes.owners);
+    if (o.changes.cursor !== undefined) changes.cursor = o.changes.cursor;
+  }
+  return {
+    status: pba.status,
+    pba,
+    mnId: outs[0]?.mnId ?? null,
+    hi: outs[0]?.hi ?? null,
+    changes,
+    actions: outs.flatMap((o) => o.actions),
+    events: outs.flatMap((o) => o.events),
+    notices: outs.flatMap((o) => o.notices),
+    note: `combined PBU: ${outs.map((o) => `${o.status} ${o.note}`).join('; ')}`,
+  };
+}
+
 /** Seed 001 section 3: two interfaces share prefixes when one names the other in shareWith. */
 export function shares(mn: MnPolicy, llIdA: string, llIdB: string): boolean {
   const a = interfaceByLlId(mn, llIdA);
@@ -482,8 +515,9 @@ function update(c: Ctx, old: Bce): PbuOutcome {
 /** The prefixes a new session of this key gets: named, the profile's fixed ones, or none (allocate). */
 function newPrefixes(c: Ctx, requested: string[]): { prefixes: string[]; allocate: boolean } | PbuOutcome {
   if (requested.length > 0) return { prefixes: requested, allocate: false };
-  // a further session on an interface (BID != 0) gets its own prefix: the fixed ones are the first session's
-  const fixed = c.bid === 0 ? sessionPrefixes(c.mn, c.llId) : [];
+  // a further session on an interface (another BID) gets its own prefix: the fixed ones are the interface's first session's
+  const further = c.cache.ofMn(c.mnId).some((b) => b.llId === c.llId && b.att === c.att && keyOf(b) !== c.key);
+  const fixed = further ? [] : sessionPrefixes(c.mn, c.llId);
   if (fixed.length === 0) return { prefixes: [], allocate: true };
   const prefixes: string[] = [];
   for (const f of fixed) {

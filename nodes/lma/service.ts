@@ -11,7 +11,7 @@ import type { LmaConfig } from './config.js';
 import { HnpPool } from './hnp-pool.js';
 import { BindingStore } from './persistence.js';
 import { buildUpdateNotification, type SessionNotice } from './messages.js';
-import { type CacheChanges, type DataPlaneAction, expire, llIdText, type LmaBindingEvent, nextHops, processPbu } from './pbu-processing.js';
+import { type CacheChanges, type DataPlaneAction, expire, llIdText, type LmaBindingEvent, nextHops, processPbuMessage } from './pbu-processing.js';
 
 // The LMA at work: Mobility Header sockets in, the pure state machine
 // (pbu-processing.ts) deciding, then the effects in this order per PBU:
@@ -297,7 +297,7 @@ export class LmaService {
     const mn = mag && mnId !== undefined ? await this.mnPolicy(mnId) : null;
     if (this.stopped) return;
     const tPolicy = process.hrtime.bigint();
-    const out = processPbu(this.cache, this.pool, this.o.cfg, { pbu, src: m.src, mag, mn, nowMs: nowMs(), wallMs: Date.now() });
+    const out = processPbuMessage(this.cache, this.pool, this.o.cfg, { pbu, src: m.src, mag, mn, nowMs: nowMs(), wallMs: Date.now() });
     this.rearm(out.changes);
     let tPersisted = tPolicy;
     const persisted = this.store.write(out.changes).then(

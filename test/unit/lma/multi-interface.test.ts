@@ -3,7 +3,7 @@ import { BindingCache, bceKey } from '../../../nodes/lma/binding-cache.js';
 import type { LmaConfig } from '../../../nodes/lma/config.js';
 import { HnpPool } from '../../../nodes/lma/hnp-pool.js';
 import { buildUpdateNotification, DORMANT_OPTION } from '../../../nodes/lma/messages.js';
-import { expire, type MnPolicy, type PbuOutcome, processPbu } from '../../../nodes/lma/pbu-processing.js';
+import { expire, type MnPolicy, type PbuOutcome, processPbu, processPbuMessage } from '../../../nodes/lma/pbu-processing.js';
 import {
   decodeMessage,
   encodeMessage,
@@ -258,5 +258,49 @@ describe('LMA: dormant binding (seed 001 appendix D)', () => {
   it('for a prefix no active session holds: 155, nothing changes', () => {
     const lma = new Lma(profile([P1], { shareWith: WLAN.iface, dormant: true }));
     expectNoChange(lma.send(MAG2, { seq: 1, via: LTE, dormant: true }), S.NOT_AUTHORIZED_FOR_HOME_NETWORK_PREFIX, lma, {});
+  });
+});
+
+describe('LMA: one combined PBU for two interfaces on one MAG (seed 001 section 4)', () => {
+  const combined = (seq: number, groups: Array<{ via: If; bid: number; hnps?: string[] }>, hi = HI.newInterface): MessageOf<'pbu'> => {
+    const options: MobilityOption[] = [{ kind: 'mnId', nai: NAI }, { kind: 'handoffIndicator', value: hi }];
+    for (const g of groups) {
+      options.push({ kind: 'bindingId', bid: g.bid, status: 0, flags: { H: false }, bidPri: 0 });
+      options.push({ kind: 'mnLinkLayerId', identifier: g.via.hex });
+      options.push({ kind: 'accessTechnologyType', value: g.via.att });
+      for (const h of g.hnps ?? ['::/0']) {
+        const [prefix, len] = h.split('/');
+        options.push({ kind: 'hnp', prefix: prefix!, prefixLength: Number(len) });
+      }
+    }
+    return { kind: 'pbu', sequence: seq, flags: { A: true, H: true, L: false, K: false, M: false, R: false, P: true }, lifetime: 100, options };
+  };
+  const run = (lma: Lma, msg: MessageOf<'pbu'>) => {
+    // through the codec first: the layout must survive the wire
+    const wire = decodeMessage(encodeMessage(msg));
+    if (!wire.ok || wire.value.kind !== 'pbu') throw new Error('PBU did not survive the codec');
+    return processPbuMessage(lma.cache, lma.pool, lma.cfg, { pbu: wire.value, src: MAG1, mag: { name: 'mag1' }, mn: lma.mn, nowMs: lma.nowMs, wallMs: 0 });
+  };
+
+  it('makes one session per interface and answers per interface: a BID group each with its status and prefixes', () => {
+    const lma = new Lma(profile([P1], { prefixes: [P2] }));
+    const out = run(lma, combined(1, [{ via: WLAN, bid: 1 }, { via: LTE, bid: 2 }]));
+    expect(out.status).toBe(S.accepted);
+    expect(lma.snapshot()).toEqual({
+      [bceKey(NAI, WLAN.llId, WLAN.att, 1)]: `active ${MAG1} ${P1}`,
+      [bceKey(NAI, LTE.llId, LTE.att, 2)]: `active ${MAG1} ${P2}`,
+    });
+    const kinds = out.pba.options.map((o) => (o.kind === 'hnp' ? `hnp ${o.prefix}` : o.kind === 'bindingId' ? `bid ${o.bid}/${o.status}` : o.kind));
+    expect(kinds).toEqual(['mnId', 'handoffIndicator', 'bid 1/0', 'hnp 2001:db8:a:1::', 'accessTechnologyType', 'mnLinkLayerId', 'bid 2/0', 'hnp 2001:db8:a:2::', 'accessTechnologyType', 'mnLinkLayerId']);
+    expect(decodeMessage(encodeMessage(out.pba)).ok).toBe(true);
+    expect(out.actions.map((a) => a.hnp)).toEqual([P1, P2]);
+  });
+
+  it('answers MCOA NOTCOMPLETE (4) when one interface is refused, that group with its own status; the other is registered', () => {
+    const lma = new Lma(profile([P1], { prefixes: [P2] }));
+    const out = run(lma, combined(1, [{ via: WLAN, bid: 1 }, { via: LTE, bid: 2, hnps: ['2001:db8:a:99::/64'] }]));
+    expect(out.status).toBe(4);
+    expect(out.pba.options.filter((o) => o.kind === 'bindingId').map((o) => (o.kind === 'bindingId' ? o.status : -1))).toEqual([0, S.NOT_AUTHORIZED_FOR_HOME_NETWORK_PREFIX]);
+    expect(lma.cache.size).toBe(1);
   });
 });
