@@ -3,7 +3,8 @@ import { writeFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { ErrorCodes, PmipError } from '../../orchestrator/errors.js';
 import { ifName, ipv6Address, ipv6Prefix } from './addr.js';
-import { ip6tnlBindLines, ip6tnlDeviceLines, ip6tnlMagTunnelLines, tunnelName } from './ip6tnl.js';
+import { ip6tnlBindLines, ip6tnlDeviceLines, ip6tnlMagTunnelLines, ip6tnlReleaseLines, tunnelName } from './ip6tnl.js';
+import { PeerRefs } from './peer-refs.js';
 import { chooseBackend } from './probe.js';
 import { routeGet, type RouteTo } from './route-get.js';
 import {
@@ -57,6 +58,8 @@ class KernelDataPlane implements DataPlane {
   private readonly uplinkTables = new Map<string, number>(); // MAG: LMA address -> table
   private readonly tunnels = new Set<string>(); // ip6tnl devices made or found
   private multipathHash: Promise<void> | undefined; // the L4 hash policy, set before the first multipath route
+  /** LMA: prefixes per MAG, so a MAG's tunnel goes with its last binding (ip6tnl) */
+  private readonly refs = new PeerRefs();
 
   constructor(
     readonly backend: BackendName,
@@ -80,12 +83,29 @@ class KernelDataPlane implements DataPlane {
     const peer = ipv6Address(pCoA, 'pCoA');
     if (this.backend === 'seg6') {
       const out = dev ? ifName(dev, 'backhaul interface') : (await this.route(peer)).dev;
+      this.refs.set(prefix, [peer]);
       return this.shell.apply(seg6BindLines(prefix, peer, out));
     }
     const lines = await this.tunnelTo(peer, dev);
-    const applied = await this.shell.apply([...lines, ...ip6tnlBindLines(prefix, tunnelName(peer))]);
+    const released = this.refs.set(prefix, [peer]);
+    const applied = await this.shell.apply([...lines, ...ip6tnlBindLines(prefix, tunnelName(peer)), ...this.release(released)]);
     this.tunnels.add(tunnelName(peer));
     return applied;
+  }
+
+  /** ip6tnl: the devices of peers no prefix uses any more go (after the route that moved away from them). */
+  private release(peers: string[]): Line[] {
+    if (this.backend !== 'ip6tnl') return [];
+    return peers.flatMap((p) => {
+      const name = tunnelName(p);
+      if (!this.tunnels.delete(name)) return [];
+      return ip6tnlReleaseLines(name);
+    });
+  }
+
+  /** Prefixes routed to the peer now (tests, stats). */
+  prefixCount(peer: string): number {
+    return this.refs.count(ipv6Address(peer, 'pCoA'));
   }
 
   /** Seed 001 section 3: the prefix to several MAGs at once, load-shared per flow (seg6 only). */
@@ -101,12 +121,14 @@ class KernelDataPlane implements DataPlane {
     );
     this.multipathHash ??= setMultipathHash(this.shell.netns);
     await this.multipathHash;
+    this.refs.set(prefix, resolved.map((h) => h.pCoA));
     return this.shell.apply(seg6MultipathLines(prefix, resolved));
   }
 
   lmaUnbind(hnp: string): Promise<Applied> {
     this.expect('lma', 'lmaUnbind');
-    return this.shell.apply(seg6UnbindLines(ipv6Prefix(hnp, 'HNP')));
+    const prefix = ipv6Prefix(hnp, 'HNP');
+    return this.shell.apply([...seg6UnbindLines(prefix), ...this.release(this.refs.set(prefix, []))]);
   }
 
   async magAttach(hnp: string, accessIf: string, lmaAddress: string): Promise<Applied> {

@@ -1,3 +1,4 @@
+import { ROUTE_TABLE, RULE_PREF } from './kernel-numbers.js';
 import type { Line } from './shell.js';
 
 // The seg6 recipe of kernel.md for kernels without ip6tnl: a seg6 route in
@@ -8,11 +9,11 @@ import type { Line } from './shell.js';
 // local table, which moves from pref 0 to pref 50; the MAG's uplink rules
 // (pref 100) come after local so the MN can still reach the MAG itself.
 
-export const PREF_DECAP = 10;
-export const PREF_LOCAL = 50;
-export const PREF_UPLINK = 100;
-export const TABLE_DECAP = 200;
-export const TABLE_UPLINK_BASE = 100; // MAG: one uplink table per LMA, 100, 101, ...
+export const PREF_DECAP = RULE_PREF.decap;
+export const PREF_LOCAL = RULE_PREF.local;
+export const PREF_UPLINK = RULE_PREF.uplink;
+export const TABLE_DECAP = ROUTE_TABLE.decap;
+export const TABLE_UPLINK_BASE = ROUTE_TABLE.uplinkBase; // MAG: one uplink table per LMA, 100, 101, ...
 
 /** Lines that (re)establish decapsulation at the tunnel ends; safe to run over existing state. */
 export function seg6InitLines(role: 'lma' | 'mag', locals: readonly string[], backhaulIf: string): Line[] {

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { DataPlane } from '../dataplane/index.js';
+import { PrefixQueue } from '../dataplane/prefix-queue.js';
 import type { MessageOf } from '../protocol/index.js';
 import type { Bus } from '../runtime/bus.js';
 import { publishEvent, type RoleEventName, type RoleEvents } from '../runtime/events.js';
@@ -99,7 +100,7 @@ export class LmaService {
   /** pCoA -> the LMA address it talks to (from the plan, then from where its messages arrive) */
   private readonly localFor = new Map<string, string>();
   /** kernel changes of one prefix run in order (a bind may wait for a route lookup) */
-  private readonly kernelQueue = new Map<string, Promise<void>>();
+  private readonly kernelQueue = new PrefixQueue();
   private readonly magCache = new Map<string, { value: Promise<MagProfile | null>; untilMs: number }>();
   private readonly mnCache = new Map<string, { value: Promise<MnProfile | null>; untilMs: number }>();
   private stopped = false;
@@ -163,7 +164,7 @@ export class LmaService {
     this.timers.clear();
     await Promise.all([...this.transports.values()].map((t) => t.close()));
     this.transports.clear();
-    await Promise.allSettled([...this.kernelQueue.values()]);
+    await this.kernelQueue.drain();
   }
 
   // ---- start-up
@@ -308,7 +309,7 @@ export class LmaService {
       },
     );
     let tKernel = tPolicy;
-    const queued = out.actions.some((a) => a.op === 'bind' && !this.devOf.has(a.pCoA) && this.kernelQueue.has(a.hnp));
+    const queued = out.actions.some((a) => a.op === 'bind' && !this.devOf.has(a.pCoA) && this.kernelQueue.busy(a.hnp));
     const kernel = this.kernel(out.actions).then(() => void (tKernel = process.hrtime.bigint()));
     // The PBA leaves once the Redis write and the route change have been handed
     // to their sockets (redis-server, the ip process), not after both answered:
@@ -381,7 +382,6 @@ export class LmaService {
     if (!dp || actions.length === 0) return Promise.resolve();
     return Promise.all(
       actions.map((a) => {
-        const prev = this.kernelQueue.get(a.hnp) ?? Promise.resolve();
         const run = async () => {
           try {
             if (a.op === 'bind' && a.pCoAs && a.pCoAs.length > 1) {
@@ -396,17 +396,9 @@ export class LmaService {
             this.o.log.error({ err: (err as Error).message, action: a }, 'data plane change failed');
           }
         };
-        // a change that needs no route lookup goes to the ip shell at once: its
-        // one pipe keeps the order of the lines, so there is no need to wait for
-        // the previous change's answer (a handover's bind right after the old
-        // MAG's de-registration unbind)
+        // no route lookup needed: straight to the ip shell (see PrefixQueue)
         const direct = a.op === 'unbind' || (this.devOf.has(a.pCoA) && !a.pCoAs);
-        const next = direct ? Promise.all([prev, run()]).then(() => undefined) : prev.then(run);
-        this.kernelQueue.set(a.hnp, next);
-        void next.then(() => {
-          if (this.kernelQueue.get(a.hnp) === next) this.kernelQueue.delete(a.hnp);
-        });
-        return next;
+        return this.kernelQueue.run(a.hnp, run, direct);
       }),
     ).then(() => undefined);
   }
