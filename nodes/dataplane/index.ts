@@ -1,12 +1,18 @@
+import { execFile } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
+import { promisify } from 'node:util';
 import { ErrorCodes, PmipError } from '../contract/errors.js';
 import { ifName, ipv6Address, ipv6Prefix } from './addr.js';
-import { ip6tnlBindLines, ip6tnlDeviceLines, ip6tnlMagTunnelLines, tunnelName } from './ip6tnl.js';
+import { ip6tnlBindLines, ip6tnlDeviceLines, ip6tnlMagTunnelLines, ip6tnlReleaseLines, tunnelName } from './ip6tnl.js';
+import { PeerRefs } from './peer-refs.js';
 import { chooseBackend } from './probe.js';
 import { routeGet, type RouteTo } from './route-get.js';
 import {
   TABLE_UPLINK_BASE,
+  MULTIPATH_HASH_SYSCTL,
   magAttachLines,
   magDetachLines,
+  seg6MultipathLines,
   seg6BindLines,
   seg6InitLines,
   seg6MagTunnelLines,
@@ -51,6 +57,9 @@ class KernelDataPlane implements DataPlane {
   private readonly routeTo = new Map<string, Promise<RouteTo>>(); // per pCoA / LMA address
   private readonly uplinkTables = new Map<string, number>(); // MAG: LMA address -> table
   private readonly tunnels = new Set<string>(); // ip6tnl devices made or found
+  private multipathHash: Promise<void> | undefined; // the L4 hash policy, set before the first multipath route
+  /** LMA: prefixes per MAG, so a MAG's tunnel goes with its last binding (ip6tnl) */
+  private readonly refs = new PeerRefs();
 
   constructor(
     readonly backend: BackendName,
@@ -74,17 +83,52 @@ class KernelDataPlane implements DataPlane {
     const peer = ipv6Address(pCoA, 'pCoA');
     if (this.backend === 'seg6') {
       const out = dev ? ifName(dev, 'backhaul interface') : (await this.route(peer)).dev;
+      this.refs.set(prefix, [peer]);
       return this.shell.apply(seg6BindLines(prefix, peer, out));
     }
     const lines = await this.tunnelTo(peer, dev);
-    const applied = await this.shell.apply([...lines, ...ip6tnlBindLines(prefix, tunnelName(peer))]);
+    const released = this.refs.set(prefix, [peer]);
+    const applied = await this.shell.apply([...lines, ...ip6tnlBindLines(prefix, tunnelName(peer)), ...this.release(released)]);
     this.tunnels.add(tunnelName(peer));
     return applied;
   }
 
+  /** ip6tnl: the devices of peers no prefix uses any more go (after the route that moved away from them). */
+  private release(peers: string[]): Line[] {
+    if (this.backend !== 'ip6tnl') return [];
+    return peers.flatMap((p) => {
+      const name = tunnelName(p);
+      if (!this.tunnels.delete(name)) return [];
+      return ip6tnlReleaseLines(name);
+    });
+  }
+
+  /** Prefixes routed to the peer now (tests, stats). */
+  prefixCount(peer: string): number {
+    return this.refs.count(ipv6Address(peer, 'pCoA'));
+  }
+
+  /** Seed 001 section 3: the prefix to several MAGs at once, load-shared per flow (seg6 only). */
+  async lmaBindMulti(hnp: string, hops: ReadonlyArray<{ pCoA: string; dev?: string }>): Promise<Applied> {
+    this.expect('lma', 'lmaBindMulti');
+    const prefix = ipv6Prefix(hnp, 'HNP');
+    if (this.backend !== 'seg6') throw new PmipError(ErrorCodes.runtime, 'data plane: multipath routes need the seg6 backend');
+    const resolved = await Promise.all(
+      hops.map(async (h) => {
+        const peer = ipv6Address(h.pCoA, 'pCoA');
+        return { pCoA: peer, dev: h.dev ? ifName(h.dev, 'backhaul interface') : (await this.route(peer)).dev };
+      }),
+    );
+    this.multipathHash ??= setMultipathHash(this.shell.netns);
+    await this.multipathHash;
+    this.refs.set(prefix, resolved.map((h) => h.pCoA));
+    return this.shell.apply(seg6MultipathLines(prefix, resolved));
+  }
+
   lmaUnbind(hnp: string): Promise<Applied> {
     this.expect('lma', 'lmaUnbind');
-    return this.shell.apply(seg6UnbindLines(ipv6Prefix(hnp, 'HNP')));
+    const prefix = ipv6Prefix(hnp, 'HNP');
+    return this.shell.apply([...seg6UnbindLines(prefix), ...this.release(this.refs.set(prefix, []))]);
   }
 
   async magAttach(hnp: string, accessIf: string, lmaAddress: string): Promise<Applied> {
@@ -142,5 +186,17 @@ class KernelDataPlane implements DataPlane {
     const r = await this.route(peer);
     const local = r.src && this.locals.includes(r.src) ? r.src : (this.locals[0] as string);
     return ip6tnlDeviceLines(name, local, peer, dev ?? r.dev);
+  }
+}
+
+/** net.ipv6.fib_multipath_hash_policy=1 in the data plane's namespace (per flow, L4). */
+async function setMultipathHash(netns: string | null): Promise<void> {
+  const s = MULTIPATH_HASH_SYSCTL;
+  try {
+    // this process's namespace: /proc/sys is its own; another: through ip netns exec
+    if (netns === null) await writeFile(s.path, s.value);
+    else await promisify(execFile)('ip', ['netns', 'exec', netns, 'sysctl', '-qw', `${s.name}=${s.value}`]);
+  } catch (e) {
+    throw new PmipError(ErrorCodes.runtime, `data plane: cannot set ${s.name}: ${(e as Error).message.trim()}`);
   }
 }

@@ -24,6 +24,11 @@ export function ip6tnlDeviceLines(name: string, local: string, remote: string, b
   ];
 }
 
+/** The tunnel of a peer no binding uses any more (PeerRefs said so). */
+export function ip6tnlReleaseLines(name: string): Line[] {
+  return [{ cmd: `link del ${name}`, ok: 'missing' }];
+}
+
 export function ip6tnlBindLines(hnp: string, tunnel: string): Line[] {
   return [{ cmd: `route replace ${hnp} dev ${tunnel}` }];
 }

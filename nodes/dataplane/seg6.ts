@@ -1,3 +1,4 @@
+import { ROUTE_TABLE, RULE_PREF } from './kernel-numbers.js';
 import type { Line } from './shell.js';
 
 // The seg6 recipe of kernel.md for kernels without ip6tnl: a seg6 route in
@@ -8,11 +9,11 @@ import type { Line } from './shell.js';
 // local table, which moves from pref 0 to pref 50; the MAG's uplink rules
 // (pref 100) come after local so the MN can still reach the MAG itself.
 
-export const PREF_DECAP = 10;
-export const PREF_LOCAL = 50;
-export const PREF_UPLINK = 100;
-export const TABLE_DECAP = 200;
-export const TABLE_UPLINK_BASE = 100; // MAG: one uplink table per LMA, 100, 101, ...
+export const PREF_DECAP = RULE_PREF.decap;
+export const PREF_LOCAL = RULE_PREF.local;
+export const PREF_UPLINK = RULE_PREF.uplink;
+export const TABLE_DECAP = ROUTE_TABLE.decap;
+export const TABLE_UPLINK_BASE = ROUTE_TABLE.uplinkBase; // MAG: one uplink table per LMA, 100, 101, ...
 
 /** Lines that (re)establish decapsulation at the tunnel ends; safe to run over existing state. */
 export function seg6InitLines(role: 'lma' | 'mag', locals: readonly string[], backhaulIf: string): Line[] {
@@ -35,6 +36,20 @@ export function seg6InitLines(role: 'lma' | 'mag', locals: readonly string[], ba
 export function seg6BindLines(hnp: string, pCoA: string, dev: string): Line[] {
   return [{ cmd: `route replace ${hnp} encap seg6 mode encap.red segs ${pCoA} dev ${dev}` }];
 }
+
+/**
+ * Seed 001 section 3: one prefix to several MAGs at once, a multipath route
+ * with seg6 reduced encapsulation per next hop. The kernel wants a gateway on
+ * each next hop of an IPv6 multipath route (kernel.md): the MAG's pCoA, on
+ * the backhaul link. Flows are spread by the L4 hash (seg6MultipathSysctl).
+ */
+export function seg6MultipathLines(hnp: string, hops: ReadonlyArray<{ pCoA: string; dev: string }>): Line[] {
+  const nh = hops.map((h) => `nexthop via ${h.pCoA} encap seg6 mode encap.red segs ${h.pCoA} dev ${h.dev}`).join(' ');
+  return [{ cmd: `route replace ${hnp} ${nh}` }];
+}
+
+/** Per-flow (L4 five-tuple) hashing of multipath routes: net.ipv6.fib_multipath_hash_policy. */
+export const MULTIPATH_HASH_SYSCTL = { path: '/proc/sys/net/ipv6/fib_multipath_hash_policy', name: 'net.ipv6.fib_multipath_hash_policy', value: '1' };
 
 export function seg6UnbindLines(hnp: string): Line[] {
   return [{ cmd: `route del ${hnp}`, ok: 'missing' }];

@@ -44,7 +44,11 @@ export interface DataPlane {
   /** LMA: send the prefix to the MAG at pCoA (replaces any earlier binding in one step). dev: backhaul toward it, else looked up. */
   lmaBind(hnp: string, pCoA: string, dev?: string): Promise<Applied>;
   /** LMA: forget the prefix (no route left; a missing one is fine). */
+  /** LMA: the prefix to several MAGs at once, load-shared per flow (seed 001 section 3; seg6 backend) */
+  lmaBindMulti(hnp: string, hops: ReadonlyArray<{ pCoA: string; dev?: string }>): Promise<Applied>;
   lmaUnbind(hnp: string): Promise<Applied>;
+  /** LMA: prefixes routed to this MAG now (a per-peer tunnel lives while this is > 0) */
+  prefixCount(peer: string): number;
   /** MAG: uplink of the prefix from accessIf into the tunnel to lmaAddress; downlink to accessIf. */
   magAttach(hnp: string, accessIf: string, lmaAddress: string): Promise<Applied>;
   /** MAG: remove uplink rule and downlink route of the prefix (missing ones are fine). */

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { DataPlane } from '../dataplane/index.js';
+import { PrefixQueue } from '../dataplane/prefix-queue.js';
 import type { MessageOf } from '../protocol/index.js';
 import type { Bus } from '../runtime/bus.js';
 import { publishEvent, type RoleEventName, type RoleEvents } from '../runtime/events.js';
@@ -10,7 +11,8 @@ import { type Bce, BindingCache, keyOf } from './binding-cache.js';
 import type { LmaConfig } from './config.js';
 import { HnpPool } from './hnp-pool.js';
 import { BindingStore } from './persistence.js';
-import { type CacheChanges, type DataPlaneAction, expire, llIdText, type LmaBindingEvent, processPbu } from './pbu-processing.js';
+import { buildUpdateNotification, type SessionNotice } from './messages.js';
+import { type CacheChanges, type DataPlaneAction, expire, llIdText, type LmaBindingEvent, nextHops, processPbuMessage } from './pbu-processing.js';
 
 // The LMA at work: Mobility Header sockets in, the pure state machine
 // (pbu-processing.ts) deciding, then the effects in this order per PBU:
@@ -62,6 +64,9 @@ export interface LmaCounters {
   expired: number;
   kernelFailures: number;
   persistFailures: number;
+  /** seed 001 2.2: Update Notifications to MAGs whose sessions lost prefixes, and their Acks */
+  updateNotificationsSent: number;
+  updateNotificationAcks: number;
 }
 
 const POLICY_CACHE_MAX = 100_000;
@@ -84,7 +89,10 @@ export class LmaService {
     expired: 0,
     kernelFailures: 0,
     persistFailures: 0,
+    updateNotificationsSent: 0,
+    updateNotificationAcks: 0,
   };
+  private upnSeq = 0;
   private readonly transports = new Map<string, MhTransport>(); // local address -> socket
   private readonly peers = new Map<string, HeartbeatMonitor>();
   private readonly timers = new Map<string, NodeJS.Timeout>();
@@ -92,7 +100,7 @@ export class LmaService {
   /** pCoA -> the LMA address it talks to (from the plan, then from where its messages arrive) */
   private readonly localFor = new Map<string, string>();
   /** kernel changes of one prefix run in order (a bind may wait for a route lookup) */
-  private readonly kernelQueue = new Map<string, Promise<void>>();
+  private readonly kernelQueue = new PrefixQueue();
   private readonly magCache = new Map<string, { value: Promise<MagProfile | null>; untilMs: number }>();
   private readonly mnCache = new Map<string, { value: Promise<MnProfile | null>; untilMs: number }>();
   private stopped = false;
@@ -156,7 +164,7 @@ export class LmaService {
     this.timers.clear();
     await Promise.all([...this.transports.values()].map((t) => t.close()));
     this.transports.clear();
-    await Promise.allSettled([...this.kernelQueue.values()]);
+    await this.kernelQueue.drain();
   }
 
   // ---- start-up
@@ -179,8 +187,15 @@ export class LmaService {
         }
         continue;
       }
-      if (b.state === 'active') binds.push(this.kernel(b.hnps.map((hnp) => ({ op: 'bind' as const, hnp, pCoA: b.pCoA, mnId: b.mnId }))));
       this.arm(keyOf(b), b.deadlineMs);
+    }
+    // every live prefix's route from its active holders (one MAG, or several: shared)
+    const prefixes = new Set([...this.cache.values()].flatMap((b) => b.hnps));
+    for (const hnp of prefixes) {
+      const hops = nextHops(this.cache, hnp);
+      const mnId = this.cache.byPrefix(hnp)?.mnId ?? '';
+      if (hops.length === 1) binds.push(this.kernel([{ op: 'bind', hnp, pCoA: hops[0]!, mnId }]));
+      else if (hops.length > 1) binds.push(this.kernel([{ op: 'bind', hnp, pCoA: hops[0]!, mnId, pCoAs: hops }]));
     }
     for (const k of st.invalid) expired.del.push(k.key);
     await Promise.all([this.store.write(expired), ...binds]);
@@ -245,6 +260,10 @@ export class LmaService {
       case 'heartbeat':
         this.onHeartbeat(t, m, m.msg);
         return;
+      case 'updateNotificationAck':
+        this.counters.updateNotificationAcks++;
+        this.o.log.info({ mag: m.src, seq: m.msg.sequence, status: m.msg.status }, 'Update Notification Ack');
+        return;
       default:
         this.counters.ignored++;
         this.o.log.debug({ kind: m.msg.kind, src: m.src }, 'message ignored');
@@ -279,7 +298,7 @@ export class LmaService {
     const mn = mag && mnId !== undefined ? await this.mnPolicy(mnId) : null;
     if (this.stopped) return;
     const tPolicy = process.hrtime.bigint();
-    const out = processPbu(this.cache, this.pool, this.o.cfg, { pbu, src: m.src, mag, mn, nowMs: nowMs(), wallMs: Date.now() });
+    const out = processPbuMessage(this.cache, this.pool, this.o.cfg, { pbu, src: m.src, mag, mn, nowMs: nowMs(), wallMs: Date.now() });
     this.rearm(out.changes);
     let tPersisted = tPolicy;
     const persisted = this.store.write(out.changes).then(
@@ -290,7 +309,7 @@ export class LmaService {
       },
     );
     let tKernel = tPolicy;
-    const queued = out.actions.some((a) => a.op === 'bind' && !this.devOf.has(a.pCoA) && this.kernelQueue.has(a.hnp));
+    const queued = out.actions.some((a) => a.op === 'bind' && !this.devOf.has(a.pCoA) && this.kernelQueue.busy(a.hnp));
     const kernel = this.kernel(out.actions).then(() => void (tKernel = process.hrtime.bigint()));
     // The PBA leaves once the Redis write and the route change have been handed
     // to their sockets (redis-server, the ip process), not after both answered:
@@ -305,6 +324,7 @@ export class LmaService {
     if (this.stopped) return;
     // from the address the PBU was sent to (RFC 5213 5.3.6): raw names it per packet, UDP by the socket bound to it
     t.send(out.pba, m.src, m.port, m.dst);
+    for (const n of out.notices) this.notify(n);
     const tSent = process.hrtime.bigint();
     await Promise.all([persisted, kernel]);
     this.emitBindingEvents(out.events);
@@ -362,10 +382,12 @@ export class LmaService {
     if (!dp || actions.length === 0) return Promise.resolve();
     return Promise.all(
       actions.map((a) => {
-        const prev = this.kernelQueue.get(a.hnp) ?? Promise.resolve();
         const run = async () => {
           try {
-            if (a.op === 'bind') {
+            if (a.op === 'bind' && a.pCoAs && a.pCoAs.length > 1) {
+              await dp.lmaBindMulti(a.hnp, a.pCoAs.map((p) => ({ pCoA: p, ...(this.devOf.has(p) ? { dev: this.devOf.get(p) as string } : {}) })));
+              for (const p of a.pCoAs) this.emit('routes-programmed', { mnId: a.mnId, llId: this.cache.holders(a.hnp).find((b) => b.pCoA === p)?.llId ?? '', hnp: a.hnp, peer: p });
+            } else if (a.op === 'bind') {
               await dp.lmaBind(a.hnp, a.pCoA, this.devOf.get(a.pCoA));
               this.emit('routes-programmed', { mnId: a.mnId, llId: this.cache.byPrefix(a.hnp)?.llId ?? '', hnp: a.hnp, peer: a.pCoA });
             } else await dp.lmaUnbind(a.hnp);
@@ -374,17 +396,9 @@ export class LmaService {
             this.o.log.error({ err: (err as Error).message, action: a }, 'data plane change failed');
           }
         };
-        // a change that needs no route lookup goes to the ip shell at once: its
-        // one pipe keeps the order of the lines, so there is no need to wait for
-        // the previous change's answer (a handover's bind right after the old
-        // MAG's de-registration unbind)
-        const direct = a.op === 'unbind' || this.devOf.has(a.pCoA);
-        const next = direct ? Promise.all([prev, run()]).then(() => undefined) : prev.then(run);
-        this.kernelQueue.set(a.hnp, next);
-        void next.then(() => {
-          if (this.kernelQueue.get(a.hnp) === next) this.kernelQueue.delete(a.hnp);
-        });
-        return next;
+        // no route lookup needed: straight to the ip shell (see PrefixQueue)
+        const direct = a.op === 'unbind' || (this.devOf.has(a.pCoA) && !a.pCoAs);
+        return this.kernelQueue.run(a.hnp, run, direct);
       }),
     ).then(() => undefined);
   }
@@ -423,6 +437,19 @@ export class LmaService {
       }),
       this.kernel(out.actions),
     ]).then(() => this.emitBindingEvents(out.events));
+  }
+
+  /**
+   * Seed 001 2.2: tell a MAG whose session lost prefixes to another interface
+   * (Update Notification, RFC 7077, FORCE-REREGISTRATION; D when nothing is
+   * left). Sent once; the MAG's Update Notification Ack is counted.
+   */
+  private notify(n: SessionNotice): void {
+    this.upnSeq = (this.upnSeq + 1) & 0xffff;
+    const msg = buildUpdateNotification(n, this.upnSeq);
+    this.transportFor(n.pCoA).send(msg, n.pCoA, undefined, this.localFor.get(n.pCoA));
+    this.counters.updateNotificationsSent++;
+    this.o.log.info({ mag: n.pCoA, mnId: n.mnId, llId: n.llId, keeps: n.keeps, seq: this.upnSeq }, 'Update Notification sent');
   }
 
   private emitBindingEvents(events: LmaBindingEvent[]): void {

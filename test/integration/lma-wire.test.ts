@@ -1,9 +1,8 @@
-import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import path from 'node:path';
-import readline from 'node:readline';
+import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeMessage, encodeMessage, type MessageOf, type MobilityOption } from '../../nodes/protocol/index.js';
 import { isRoot } from '../../orchestrator/system/tools.js';
+import { Agent, deleteNamespaces, ip, LMA_AGENT, type Line, PEER_AGENT, twoNamespaces } from '../support/lma-agents.js';
 
 // Root only. The LMA service (built, from dist/) in a namespace of its own
 // with two addresses, and a peer MAG in another namespace that sends raw
@@ -14,12 +13,11 @@ import { isRoot } from '../../orchestrator/system/tools.js';
 //   9.2), over raw an ICMPv6 Parameter Problem pointing at Payload Proto;
 // - a PBU with Header Len 0 draws a Parameter Problem code 0 pointing at the
 //   Header Len field, from the address it was sent to, rate-limited.
-// Run ids: lmaw (namespaces plw1-lma, plw1-mag).
+// Run id lmaw (namespaces pllmaw-lma, pllmaw-mag).
 
 const root = isRoot();
 if (!root) console.warn('test/integration/lma-wire.test.ts skipped: needs root (network namespaces, raw sockets)');
 
-const repo = path.resolve(import.meta.dirname, '../..');
 const runId = 'lmaw';
 const ns = (n: string) => `pl${runId}-${n}`;
 const LMA_NS = ns('lma');
@@ -28,101 +26,6 @@ const LMA_LINK = '2001:db8:c:3::1'; // on the link to the MAG: the route's choic
 const LMA_OTHER = '2001:db8:b:2::2'; // on the LMA's loopback: where the MAG sends its PBUs
 const MAG = '2001:db8:c:3::2';
 const NAI = 'mn1@pmiplab.example';
-
-const LMA_AGENT = `
-import readline from 'node:readline';
-const { LmaService } = await import(process.env.DIST + '/nodes/lma/service.js');
-const { lmaConfig, parseLmaOptions } = await import(process.env.DIST + '/nodes/lma/config.js');
-const pino = (await import(process.env.PINO)).default;
-const out = (o) => console.log(JSON.stringify(o));
-const log = pino({ level: 'error' }, pino.destination(2));
-const mode = process.env.MODE;
-const svc = await LmaService.start({
-  cfg: lmaConfig('lma1', parseLmaOptions({ backend: 'none', heartbeatIntervalMs: 0 })),
-  pool: '2001:db8:a::/48',
-  locals: [process.env.LMA_LINK, process.env.LMA_OTHER],
-  transport: { mode },
-  // the plan says this MAG uses the link address: the PBA must still follow the PBU
-  mags: [{ pCoA: process.env.MAG, local: process.env.LMA_LINK }],
-  heartbeat: { intervalMs: 0, missedMax: 3 },
-  bus: { call: async (cmd) => (cmd === 'HGETALL' ? [] : 0), key: (s) => 'test:' + s, emit: async () => undefined },
-  policy: {
-    mn: async (id) => (id === process.env.NAI ? { mnId: id, lma: 'lma1', prefixes: [], mags: ['*'], interfaces: [] } : null),
-    magByAddress: async (a) => (a === process.env.MAG ? { name: 'mag1', address: a, lma: 'lma1' } : null),
-  },
-  dataplane: null,
-  log,
-});
-readline.createInterface({ input: process.stdin }).on('line', (l) => {
-  const c = JSON.parse(l);
-  if (c.op === 'stats') out({ ev: 'stats', id: c.id, stats: svc.stats(), bindings: svc.bindings().length });
-});
-out({ ev: 'ready' });
-`;
-
-const PEER_AGENT = `
-import dgram from 'node:dgram';
-import readline from 'node:readline';
-const { RawSocket } = await import(process.env.DIST + '/nodes/runtime/raw-socket.js');
-const out = (o) => console.log(JSON.stringify(o));
-const mh = new RawSocket({ protocol: 135 });
-const icmp = new RawSocket({ protocol: 58 });
-const udp = dgram.createSocket({ type: 'udp6', ipv6Only: true });
-await new Promise((r) => udp.bind(5436, process.env.MAG, r));
-mh.onMessage((d) => out({ ev: 'rx', proto: 135, src: d.source, dst: d.destination, hex: Buffer.from(d.data).toString('hex') }));
-icmp.onMessage((d) => out({ ev: 'rx', proto: 58, src: d.source, dst: d.destination, hex: Buffer.from(d.data).toString('hex') }));
-udp.on('message', (b, r) => out({ ev: 'rx', proto: 17, src: r.address, hex: b.toString('hex') }));
-readline.createInterface({ input: process.stdin }).on('line', async (l) => {
-  const c = JSON.parse(l);
-  const buf = Buffer.from(c.hex, 'hex');
-  if (c.op === 'raw') await mh.send(buf, c.dst);
-  else await new Promise((r) => udp.send(buf, 5436, c.dst, r));
-  out({ ev: 'sent', id: c.id });
-});
-out({ ev: 'ready' });
-`;
-
-interface Line {
-  ev: string;
-  id?: number;
-  proto?: number;
-  src?: string;
-  dst?: string;
-  hex?: string;
-  [k: string]: unknown;
-}
-
-class Agent {
-  readonly lines: Line[] = [];
-  private id = 0;
-  constructor(readonly child: ChildProcessWithoutNullStreams) {
-    readline.createInterface({ input: child.stdout }).on('line', (l) => this.lines.push(JSON.parse(l) as Line));
-    child.stderr.on('data', (d: Buffer) => process.stderr.write(d));
-  }
-  static start(netns: string, code: string, env: Record<string, string>): Agent {
-    const child = spawn('ip', ['netns', 'exec', netns, process.execPath, '--input-type=module', '-e', code], {
-      env: { ...process.env, ...env, DIST: path.join(repo, 'dist'), PINO: path.join(repo, 'node_modules/pino/pino.js') },
-    });
-    return new Agent(child);
-  }
-  async waitFor(pred: (l: Line) => boolean, ms = 3000): Promise<Line> {
-    const end = Date.now() + ms;
-    for (;;) {
-      const l = this.lines.find(pred);
-      if (l) return l;
-      if (Date.now() > end) throw new Error(`agent: nothing matched in ${ms} ms; lines: ${JSON.stringify(this.lines.slice(-5))}`);
-      await new Promise((r) => setTimeout(r, 5));
-    }
-  }
-  async cmd(c: Record<string, unknown>): Promise<Line> {
-    const id = ++this.id;
-    this.child.stdin.write(`${JSON.stringify({ ...c, id })}\n`);
-    return this.waitFor((l) => l.id === id && l.ev !== 'error');
-  }
-  stop(): void {
-    this.child.kill('SIGTERM');
-  }
-}
 
 function pbu(seq: number): MessageOf<'pbu'> {
   const options: MobilityOption[] = [
@@ -135,24 +38,13 @@ function pbu(seq: number): MessageOf<'pbu'> {
   return { kind: 'pbu', sequence: seq, flags: { A: true, H: false, L: false, K: false, M: false, R: false, P: true }, lifetime: 100, options };
 }
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
-const sh = (...a: string[]) => {
-  const r = spawnSync('ip', a, { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`ip ${a.join(' ')}: ${r.stderr}`);
-};
 
 function setUp(): void {
-  for (const n of [LMA_NS, MAG_NS]) spawnSync('ip', ['netns', 'del', n]);
-  sh('netns', 'add', LMA_NS);
-  sh('netns', 'add', MAG_NS);
-  sh('link', 'add', 'lw0', 'netns', LMA_NS, 'type', 'veth', 'peer', 'name', 'lw1', 'netns', MAG_NS);
-  sh('-n', LMA_NS, 'link', 'set', 'lo', 'up');
-  sh('-n', MAG_NS, 'link', 'set', 'lo', 'up');
-  sh('-n', LMA_NS, 'link', 'set', 'lw0', 'up');
-  sh('-n', MAG_NS, 'link', 'set', 'lw1', 'up');
-  sh('-n', LMA_NS, 'addr', 'add', `${LMA_LINK}/64`, 'dev', 'lw0', 'nodad');
-  sh('-n', LMA_NS, 'addr', 'add', `${LMA_OTHER}/128`, 'dev', 'lo');
-  sh('-n', MAG_NS, 'addr', 'add', `${MAG}/64`, 'dev', 'lw1', 'nodad');
-  sh('-n', MAG_NS, 'route', 'add', `${LMA_OTHER}/128`, 'via', LMA_LINK);
+  twoNamespaces(LMA_NS, MAG_NS, 'lw0', 'lw1');
+  ip('-n', LMA_NS, 'addr', 'add', `${LMA_LINK}/64`, 'dev', 'lw0', 'nodad');
+  ip('-n', LMA_NS, 'addr', 'add', `${LMA_OTHER}/128`, 'dev', 'lo');
+  ip('-n', MAG_NS, 'addr', 'add', `${MAG}/64`, 'dev', 'lw1', 'nodad');
+  ip('-n', MAG_NS, 'route', 'add', `${LMA_OTHER}/128`, 'via', LMA_LINK);
 }
 
 for (const mode of ['raw', 'udp'] as const) {
@@ -165,9 +57,15 @@ for (const mode of ['raw', 'udp'] as const) {
 
     beforeAll(async () => {
       setUp();
-      const env = { MODE: mode, LMA_LINK, LMA_OTHER, MAG, NAI };
-      lma = Agent.start(LMA_NS, LMA_AGENT, env);
-      peer = Agent.start(MAG_NS, PEER_AGENT, env);
+      const setup = {
+        locals: [LMA_LINK, LMA_OTHER],
+        // the plan says this MAG uses the link address: the PBA must still follow the PBU
+        mags: [{ pCoA: MAG, local: LMA_LINK }],
+        mns: [{ mnId: NAI, lma: 'lma1', mags: ['*'], interfaces: [] }],
+        dataplane: null,
+      };
+      lma = Agent.start(LMA_NS, LMA_AGENT, { MODE: mode, SETUP: JSON.stringify(setup) });
+      peer = Agent.start(MAG_NS, PEER_AGENT, { ADDRS: JSON.stringify([MAG]) });
       await lma.waitFor((l) => l.ev === 'ready', 10_000);
       await peer.waitFor((l) => l.ev === 'ready', 10_000);
     }, 20_000);
@@ -175,7 +73,7 @@ for (const mode of ['raw', 'udp'] as const) {
     afterAll(() => {
       lma?.stop();
       peer?.stop();
-      for (const n of [LMA_NS, MAG_NS]) spawnSync('ip', ['netns', 'del', n]);
+      deleteNamespaces(LMA_NS, MAG_NS);
     });
 
     it('answers a PBU from the address it was sent to, not the route toward the MAG', async () => {
