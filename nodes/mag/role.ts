@@ -9,7 +9,7 @@ import { NdpRouter } from '../runtime/ndp.js';
 import { magAllowed, PolicyStore, sessionPrefixes, type MnProfile } from '../runtime/policy-store.js';
 import type { Role, RoleContext } from '../runtime/role.js';
 import { AccessKernel } from './access-kernel.js';
-import { accessInterfaces, retryHandoffIndicator, type AccessIface, type ServedMn } from './access.js';
+import { accessInterfaces, type AccessIface, type ServedMn } from './access.js';
 import { decideAttach } from './attach.js';
 import { BindingUpdateList } from './bul-list.js';
 import { type BulEntry, type Effect, entryJson, entryKey, type RaReason } from './bul.js';
@@ -84,8 +84,6 @@ class MagRole implements Role {
   private readonly lastHnp = new Map<string, string>();
   /** kernel changes and RAs of one entry run in order */
   private readonly queues = new Map<string, Promise<void>>();
-  private readonly raTimers = new Map<string, NodeJS.Timeout>();
-  private readonly retryTimers = new Map<string, NodeJS.Timeout>();
   private readonly attaching = new Set<string>(); // iface|llId with a policy lookup in flight
   /**
    * MN profiles by MN-LL-ID (null: not in the store) and when they were read
@@ -129,7 +127,13 @@ class MagRole implements Role {
     for (const a of accessInterfaces(ctx.plan, ctx.node.name)) this.access.set(a.iface, a);
     this.policy = new PolicyStore(ctx.bus, (key, issue) => this.log.warn({ key, issue }, 'invalid policy store entry ignored'));
     this.bul = new BindingUpdateList(
-      { timings: timingsOf(this.opts), seqStart: () => Number((process.hrtime.bigint() / 1_000_000n) & 0xffffn) },
+      {
+        timings: timingsOf(this.opts),
+        seqStart: () => Number((process.hrtime.bigint() / 1_000_000n) & 0xffffn),
+        // RFC 4861 6.2.4: unsolicited RAs uniformly jittered in [MinRtrAdvInterval, MaxRtrAdvInterval]
+        raIntervalMs: () => (this.opts.raIntervalMaxMs > 0 ? this.opts.raIntervalMinMs + Math.random() * (this.opts.raIntervalMaxMs - this.opts.raIntervalMinMs) : 0),
+        retryAfterMs: this.opts.retryAfterMs,
+      },
       (entry, effects) => this.perform(entry, effects),
     );
     const warmMs = warmUp(300);
@@ -205,8 +209,6 @@ class MagRole implements Role {
     clearInterval(this.policyTimer);
     clearInterval(this.nudTimer);
     this.bul?.stop();
-    for (const t of this.raTimers.values()) clearTimeout(t);
-    for (const t of this.retryTimers.values()) clearTimeout(t);
     this.monitor?.stop();
     this.ndp?.close();
     await Promise.allSettled([...this.queues.values()]);
@@ -355,7 +357,6 @@ class MagRole implements Role {
     if (iface) this.onIface.get(iface)?.delete(key);
     else for (const keys of this.onIface.values()) keys.delete(key);
     this.mnLinkLocal.delete(key);
-    this.cancelRetry(key);
     this.nud.unwatch(key);
     if (!e) return;
     if (!e.routes) this.links?.drop(key);
@@ -386,7 +387,7 @@ class MagRole implements Role {
     }
     const entry = this.bul.list().find((e) => e.llId === llId);
     if (entry && src !== '::') this.mnLinkLocal.set(entry.key, src);
-    if (entry && entry.iface === iface && entry.state !== 'deregistering') {
+    if (entry && entry.iface === iface && entry.state !== 'deregistering' && entry.state !== 'waiting') {
       // registering: the RA goes out when the PBA is in (to this MN's address now)
       if (entry.routes) this.enqueue(entry.key, () => this.sendRa(entry, 'rs'));
       return;
@@ -402,7 +403,6 @@ class MagRole implements Role {
     served?: ServedMn,
     rsSrc?: string,
     tLinkNs?: bigint,
-    retry?: { hi: number },
   ): Promise<void> {
     const flight = `${iface}|${llId}`;
     if (this.attaching.has(flight)) return;
@@ -429,7 +429,8 @@ class MagRole implements Role {
       ...(served ? { served } : {}),
       profile,
       seenBefore: profile ? this.seen.has(entryKey(profile.mnId, llId, profile.interfaces.find((i) => i.llId.toLowerCase() === llId)?.att ?? served?.att ?? 0)) : false,
-      ...(retry ? { retryHi: retry.hi } : {}),
+      // an entry waiting to retry (no PBA came) for an MN that never left: registered as the retry would (bul.ts lose)
+      ...(this.waitingHi(profile, llId, iface) !== undefined ? { retryHi: this.waitingHi(profile, llId, iface) as number } : {}),
       heldPrefixes: (other) => this.bul.list().find((e) => e.llId === other && e.mnId === profile?.mnId)?.hnps ?? [],
     });
     if (d.kind === 'refuse') {
@@ -462,6 +463,11 @@ class MagRole implements Role {
       { iface, trigger, linkToAttachUs: tLinkNs === undefined ? null : Number(t0 - tLinkNs) / 1e3, attachToPbuUs: Number(t1 - t0) / 1e3 },
       'attach timing',
     );
+  }
+
+  private waitingHi(profile: MnProfile | null, llId: string, iface: string): number | undefined {
+    const e = profile ? this.bul.list().find((x) => x.mnId === profile.mnId && x.llId === llId) : undefined;
+    return e?.state === 'waiting' && e.iface === iface ? e.retryHi : undefined;
   }
 
   /** The policy profile of an MN-LL-ID (null: not in the store, or the store failed); refreshes the copy. */
@@ -538,8 +544,8 @@ class MagRole implements Role {
           this.log.warn({ mnId: entry.mnId, reason: eff.reason, status: eff.status }, 'registration failed');
           const who = { mnId: entry.mnId, llId: entry.llId, iface: entry.iface };
           this.emit('registration-failed', eff.status === undefined ? { ...who, reason: eff.reason } : { ...who, reason: eff.reason, status: eff.status });
-          // no PBA at all (LMA away): try again later while the MN stays; a refusal waits for its next RS
-          if (eff.status === undefined) this.scheduleRetry(entry);
+          // a prepared downlink route no binding took over goes (a waiting entry retries on its own timer, bul.ts)
+          if (!this.bul.get(key)?.routes) this.links?.drop(key);
           break;
         }
         case 'removed':
@@ -556,7 +562,6 @@ class MagRole implements Role {
           break; // the list runs its timers
       }
     }
-    this.updatePeriodicRa(key);
   }
 
   private sendPbu(entry: BulEntry, s: Extract<Effect, { kind: 'send' }>): void {
@@ -624,59 +629,6 @@ class MagRole implements Role {
       this.counters.raFailed++;
       this.log.warn({ iface, hnps, withdrawn, reason, err: (e as Error).message }, 'RA not sent');
     }
-  }
-
-  /** While an entry holds routes, an unsolicited RA every raIntervalMin..Max ms. */
-  private updatePeriodicRa(key: string): void {
-    const e = this.bul.get(key);
-    const want = e?.routes === true && !this.stopping && this.opts.raIntervalMaxMs > 0;
-    const t = this.raTimers.get(key);
-    if (!want) {
-      if (t) clearTimeout(t);
-      this.raTimers.delete(key);
-      return;
-    }
-    if (t) return;
-    const { raIntervalMinMs: lo, raIntervalMaxMs: hi } = this.opts;
-    const h = setTimeout(() => {
-      this.raTimers.delete(key);
-      const cur = this.bul.get(key);
-      if (cur?.routes) this.enqueue(key, () => this.sendRa(cur, 'periodic'));
-      this.updatePeriodicRa(key);
-    }, lo + Math.random() * (hi - lo));
-    h.unref?.();
-    this.raTimers.set(key, h);
-  }
-
-  // ---- registration retries
-
-  /**
-   * The retry of a registration that got no PBA, while the MN stays on the
-   * same access link (a carrier loss cancels it). Its Handoff Indicator
-   * (RFC 5213 6.9.1.1): the MN has not moved, so it is no handoff (3 would
-   * tell the LMA of one that never happened). A binding the LMA had accepted
-   * and that ran out is registered again as a re-registration, 5 ("Handoff
-   * state not changed"); a first registration that never got through keeps
-   * the indicator it had (1 for the MN's first attachment).
-   */
-  private scheduleRetry(entry: BulEntry): void {
-    if (this.opts.retryAfterMs <= 0 || this.stopping) return;
-    this.cancelRetry(entry.key);
-    const hi = retryHandoffIndicator(entry);
-    const h = setTimeout(() => {
-      this.retryTimers.delete(entry.key);
-      if (this.bul.get(entry.key) || this.monitor?.link(entry.iface)?.carrier !== true) return;
-      const served = this.access.get(entry.iface)?.mns.find((m) => m.llId === entry.llId);
-      void this.attach(entry.iface, entry.llId, 'carrier', served, undefined, undefined, { hi });
-    }, this.opts.retryAfterMs);
-    h.unref?.();
-    this.retryTimers.set(entry.key, h);
-  }
-
-  private cancelRetry(key: string): void {
-    const t = this.retryTimers.get(key);
-    if (t) clearTimeout(t);
-    this.retryTimers.delete(key);
   }
 
   // ---- Mobility Header input
