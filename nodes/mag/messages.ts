@@ -89,10 +89,13 @@ export interface UpnInput {
   mnId?: string;
   llId?: string;
   att?: number;
+  /** the prefixes the session keeps, when the LMA lists them */
+  hnps: string[];
 }
 
 export function readUpn(m: MessageOf<'updateNotification'>): UpnInput {
-  const out: UpnInput = { seq: m.sequence, reason: m.reason, ackRequested: m.flags.A, deregister: m.flags.D };
+  const out: UpnInput = { seq: m.sequence, reason: m.reason, ackRequested: m.flags.A, deregister: m.flags.D, hnps: [] };
+  for (const o of m.options) if (o.kind === 'hnp' && o.prefixLength > 0) out.hnps.push(`${o.prefix}/${o.prefixLength}`);
   const id = opt(m, 'mnId');
   if (id) out.mnId = id.nai;
   const ll = opt(m, 'mnLinkLayerId');

@@ -278,7 +278,8 @@ class MagRole implements Role {
     };
     if (cmd.op === 'add-session') return refuse('add-session: sessions with a Binding Identifier are not implemented in this MAG yet');
     if (!entry) return refuse(`${cmd.op}: interface ${cmd.llId} of ${cmd.mnId} has no session at this MAG`);
-    const hnps = cmd.op === 'transfer-prefixes' ? [...new Set([...entry.hnps, ...cmd.hnps])] : (cmd.hnps ?? []);
+    // named prefixes go with the session's own (docs/seed001.md 2.2); none = all-zero: every prefix of fromLlId moves
+    const hnps = cmd.hnps ? [...new Set([...entry.hnps, ...cmd.hnps])] : [];
     this.log.info({ op: cmd.op, mnId: cmd.mnId, llId: cmd.llId, fromLlId: cmd.fromLlId, hnps }, 'session command: re-registering with HI 2');
     this.bul.reregister(entry.key, HANDOFF_INDICATOR.differentInterface, hnps);
     const seq = this.bul.get(entry.key)?.pending?.tx.at(-1)?.seq;
@@ -683,8 +684,9 @@ class MagRole implements Role {
   /**
    * RFC 7077: the LMA asks the MAG to register the named sessions again (the
    * LMA changed them: a prefix moved to another interface, seed 001 2.2).
-   * Each is re-registered at once with HI 5 and the prefixes it holds; the
-   * PBA's prefixes are the session's from then on (bul.ts: the others are
+   * Each is re-registered at once with HI 5 and an all-zero HNP (naming a
+   * prefix the LMA moved to another session would be refused); the PBA's
+   * prefixes are the session's from then on (bul.ts: the others are
    * unprogrammed and withdrawn in an RA at lifetime 0). D asks for a
    * de-registration instead. Acknowledged when A is set: 0, or 132 (MN not
    * attached) when no session matches.
@@ -703,7 +705,7 @@ class MagRole implements Role {
     this.log.info({ seq: u.seq, reason: u.reason, deregister: u.deregister, sessions: entries.map((e) => e.key) }, 'Update Notification');
     for (const e of entries) {
       if (u.deregister) this.detachKey(e.key, 'lma');
-      else this.bul.reregister(e.key, HANDOFF_INDICATOR.notChanged);
+      else this.bul.reregister(e.key, HANDOFF_INDICATOR.notChanged, []);
     }
     if (u.ackRequested) this.transport?.send(buildUpa(u, entries.length ? UPA_STATUS.success : UPA_STATUS.mnNotAttached), m.src, m.port);
   }

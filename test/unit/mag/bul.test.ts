@@ -464,12 +464,12 @@ describe('sessions with several prefixes, re-registration, dormant (seed 001)', 
     expect(h.kinds('advertise')).toMatchObject([{ hnps: [HNP, P2], withdrawn: [], reason: 'attach' }]);
   });
 
-  it('an Update Notification re-registers at once with HI 5; prefixes the PBA no longer lists are unprogrammed and withdrawn', () => {
+  it('an Update Notification re-registers at once with HI 5 (all-zero: the PBA says what is kept); prefixes the PBA no longer lists are unprogrammed and withdrawn', () => {
     const h = harness();
     h.bul.attach({ ...MN, requestedHnps: [] });
     h.bul.pba({ seq: 101, status: 0, lifetimeS: 60, hnps: [HNP, P2] });
-    expect(h.bul.reregister(KEY, 5)).toBe(true);
-    expect(h.sends().at(-1)).toMatchObject({ seq: 102, hi: 5, hnps: [HNP, P2], lifetimeS: 60 });
+    expect(h.bul.reregister(KEY, 5, [])).toBe(true);
+    expect(h.sends().at(-1)).toMatchObject({ seq: 102, hi: 5, hnps: [], lifetimeS: 60 });
     expect(h.bul.get(KEY)?.state).toBe('renewing');
     h.bul.pba({ seq: 102, status: 0, lifetimeS: 60, hnps: [HNP] });
     expect(h.kinds('unprogram')).toMatchObject([{ hnp: P2, iface: 'acc0' }]);

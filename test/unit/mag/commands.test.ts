@@ -39,7 +39,7 @@ describe('Update Notification (RFC 7077)', () => {
     const d = decodeMessage(wire);
     if (!d.ok || d.value.kind !== 'updateNotification') throw new Error('decode');
     const u = readUpn(d.value);
-    expect(u).toEqual({ seq: 77, reason: 1, ackRequested: true, deregister: false, mnId: 'mn1@x', llId: '02:00:00:00:00:aa' });
+    expect(u).toEqual({ seq: 77, reason: 1, ackRequested: true, deregister: false, mnId: 'mn1@x', llId: '02:00:00:00:00:aa', hnps: [] });
     const ack = decodeMessage(encodeMessage(buildUpa(u, 0)));
     if (!ack.ok || ack.value.kind !== 'updateNotificationAck') throw new Error('decode ack');
     expect(ack.value).toMatchObject({ sequence: 77, status: 0 });
