@@ -75,6 +75,8 @@ export interface BulEntry {
   hnps: string[];
   /** a dormant binding (seed 001 appendix D): every PBU carries the dormant Vendor-Specific option */
   dormant: boolean;
+  /** RFC 5648 Binding Identifier (combinePbu) */
+  bid?: number;
   /** granted lifetime, seconds (0 until accepted) */
   lifetimeS: number;
   /** when the granted lifetime runs out (CLOCK_MONOTONIC ns), when bound or renewing */
@@ -98,6 +100,8 @@ export interface AttachInfo {
   requestedHnps: string[];
   hi: number;
   dormant?: boolean;
+  /** RFC 5648 Binding Identifier of the session (combinePbu), carried by every PBU of it */
+  bid?: number;
 }
 
 export type BulEvent =
@@ -123,7 +127,7 @@ export type BulEvent =
 export type RaReason = 'attach' | 'periodic' | 'deregistration';
 
 export type Effect =
-  | { kind: 'send'; seq: number; lifetimeS: number; hi: number; hnps: string[]; attempt: number; dormant: boolean }
+  | { kind: 'send'; seq: number; lifetimeS: number; hi: number; hnps: string[]; attempt: number; dormant: boolean; bid?: number }
   | { kind: 'arm'; timer: TimerName; ms: number }
   | { kind: 'cancel'; timer: TimerName }
   | { kind: 'program'; hnp: string; iface: string }
@@ -191,6 +195,7 @@ export function step(entry: BulEntry | undefined, ev: BulEvent, env: StepEnv): S
       requestedHnps: [...ev.info.requestedHnps],
       hnps: [],
       dormant: ev.info.dormant === true,
+      ...(ev.info.bid !== undefined ? { bid: ev.info.bid } : {}),
       lifetimeS: 0,
       routes: false,
       seq: (env.seqStart() - 1) & 0xffff,
@@ -234,7 +239,7 @@ function transmit(e: BulEntry, nowNs: bigint, env: StepEnv, effects: Effect[]): 
   p.attempt += 1;
   p.tx.push({ seq, ns: nowNs });
   if (p.tx.length > MAX_TX_KEPT) p.tx.shift();
-  effects.push({ kind: 'send', seq, lifetimeS: p.lifetimeS, hi: p.hi, hnps: [...p.hnps], attempt: p.attempt, dormant: e.dormant });
+  effects.push({ kind: 'send', seq, lifetimeS: p.lifetimeS, hi: p.hi, hnps: [...p.hnps], attempt: p.attempt, dormant: e.dormant, ...(e.bid !== undefined ? { bid: e.bid } : {}) });
   effects.push({ kind: 'arm', timer: 'retransmit', ms: p.backoffMs });
 }
 

@@ -17,7 +17,7 @@ import { parseMagOptions, timingsOf, type MagOptions } from './config.js';
 import { HeartbeatMonitor } from '../runtime/heartbeat.js';
 import { eui64, macFromLinkLocal, slaacAddress } from './neighbour.js';
 import { NudTracker } from './nud.js';
-import { buildPbu, buildUpa, heartbeatRequest, heartbeatResponse, readPba, readUpn, TimestampClock } from './messages.js';
+import { buildCombinedPbu, buildPbu, buildUpa, heartbeatRequest, heartbeatResponse, readPba, readUpn, splitCombinedPba, TimestampClock, type PbuFields } from './messages.js';
 import { parseInterfaceCommand, parseSessionCommand, type SessionCommand } from './commands.js';
 import { NoPeerSignaling, PEER_KINDS, type MagPeerSignaling } from './peers.js';
 import { HANDOFF_INDICATOR, UPA_STATUS } from '../protocol/numbers.js';
@@ -206,6 +206,7 @@ class MagRole implements Role {
   async stop(): Promise<void> {
     this.stopping = true;
     this.heartbeat?.stop();
+    if (this.combineFlush) clearImmediate(this.combineFlush);
     clearInterval(this.policyTimer);
     clearInterval(this.nudTimer);
     this.bul?.stop();
@@ -362,8 +363,13 @@ class MagRole implements Role {
     if (!e) return;
     if (!e.routes) this.links?.drop(key);
     if (trigger === 'nud') this.log.info({ mnId: e.mnId, iface, address: this.nud.confirmed(key) }, 'MN unreachable (NUD failed): detaching');
-    // an LMA's de-registration request (Update Notification with D) is no detachment of the MN from the link
+    // an LMA's de-registration request (Update Notification with D) is no detachment of the MN from the link:
+    // the MN is still there and must stop using the prefixes (RA at lifetime 0) before they stop working
     if (trigger !== 'lma') this.emit('mn-detach', { iface: e.iface, mnId: e.mnId, llId: e.llId, trigger });
+    else if (e.routes) {
+      const hnps = [...e.hnps];
+      this.enqueue(key, () => this.sendRa(e, 'deregistration', hnps));
+    }
     this.bul.detach(key);
   }
 
@@ -432,6 +438,7 @@ class MagRole implements Role {
       seenBefore: profile ? this.seen.has(entryKey(profile.mnId, llId, profile.interfaces.find((i) => i.llId.toLowerCase() === llId)?.att ?? served?.att ?? 0)) : false,
       // an entry waiting to retry (no PBA came) for an MN that never left: registered as the retry would (bul.ts lose)
       ...(this.waitingHi(profile, llId, iface) !== undefined ? { retryHi: this.waitingHi(profile, llId, iface) as number } : {}),
+      combinePbu: this.opts.combinePbu,
       heldPrefixes: (other) => this.bul.list().find((e) => e.llId === other && e.mnId === profile?.mnId)?.hnps ?? [],
     });
     if (d.kind === 'refuse') {
@@ -454,7 +461,7 @@ class MagRole implements Role {
     if (!existing || existing.state === 'deregistering' || existing.iface !== iface) {
       this.emit('mn-attach', { iface, mnId: d.mnId, llId, trigger });
     }
-    this.bul.attach({ mnId: d.mnId, llId, att: d.att, iface, requestedHnps: d.hnps, hi, dormant: d.dormant });
+    this.bul.attach({ mnId: d.mnId, llId, att: d.att, iface, requestedHnps: d.hnps, hi, dormant: d.dormant, ...(d.bid !== undefined ? { bid: d.bid } : {}) });
     // while the PBU is out: ready for the prefix the MN had (a handover keeps it)
     const now = this.bul.get(key);
     const known = now?.hnps[0] ?? this.lastHnp.get(key) ?? d.hnps[0];
@@ -565,23 +572,66 @@ class MagRole implements Role {
     }
   }
 
+  /** combinePbu: first PBUs of one MN waiting for the end of this event-loop turn, and the combined ones sent (wire seq -> each part's own) */
+  private readonly combining = new Map<string, Array<{ entry: BulEntry; s: Extract<Effect, { kind: 'send' }> }>>();
+  private combineFlush: NodeJS.Immediate | undefined;
+  private readonly combinedSent = new Map<number, Array<{ llId: string; seq: number }>>();
+
   private sendPbu(entry: BulEntry, s: Extract<Effect, { kind: 'send' }>): void {
-    const msg = buildPbu({
+    if (this.opts.combinePbu && s.attempt === 1 && s.lifetimeS > 0 && s.bid !== undefined) {
+      let batch = this.combining.get(entry.mnId);
+      if (!batch) this.combining.set(entry.mnId, (batch = []));
+      batch.push({ entry, s });
+      this.combineFlush ??= setImmediate(() => this.flushCombined());
+      return;
+    }
+    this.sendOne(entry, s);
+  }
+
+  private pbuFields(entry: BulEntry, s: Extract<Effect, { kind: 'send' }>): PbuFields {
+    return {
       seq: s.seq,
       lifetimeS: s.lifetimeS,
       hi: s.hi,
       hnps: s.hnps,
       dormant: s.dormant,
+      ...(s.bid !== undefined ? { bid: s.bid } : {}),
       mnId: entry.mnId,
       llId: entry.llId,
       att: entry.att,
       ...(s.lifetimeS > 0 ? { linkLocal: this.opts.accessLinkLocal } : {}),
       ...(this.opts.timestamps ? { timestamp: this.clock.next() } : {}),
-    });
+    };
+  }
+
+  /** Seed 001 section 4: one PBU for the interfaces of an MN that registered in the same turn (retransmissions go one by one). */
+  private flushCombined(): void {
+    this.combineFlush = undefined;
+    for (const batch of this.combining.values()) {
+      if (batch.length < 2) {
+        for (const b of batch) this.sendOne(b.entry, b.s);
+        continue;
+      }
+      const parts = batch.map((b) => ({ ...this.pbuFields(b.entry, b.s), bid: b.s.bid as number }));
+      const msg = buildCombinedPbu(parts);
+      this.combinedSent.set(msg.sequence, batch.map((b) => ({ llId: b.entry.llId, seq: b.s.seq })));
+      if (this.combinedSent.size > 64) this.combinedSent.delete(this.combinedSent.keys().next().value as number);
+      this.transport?.send(msg, this.opts.lmaAddress);
+      this.counters.pbuSent++;
+      for (const b of batch) {
+        this.emit('pbu-sent', { mnId: b.entry.mnId, llId: b.entry.llId, iface: b.entry.iface, seq: msg.sequence, lifetime: b.s.lifetimeS, hi: b.s.hi, attempt: 1, lma: this.opts.lmaAddress, bid: b.s.bid as number });
+      }
+      this.log.debug({ mnId: batch[0]?.entry.mnId, seq: msg.sequence, parts: batch.length }, 'combined PBU sent');
+    }
+    this.combining.clear();
+  }
+
+  private sendOne(entry: BulEntry, s: Extract<Effect, { kind: 'send' }>): void {
+    const msg = buildPbu(this.pbuFields(entry, s));
     this.transport?.send(msg, this.opts.lmaAddress);
     this.counters.pbuSent++;
     if (s.attempt > 1) this.counters.pbuRetransmitted++;
-    this.emit('pbu-sent', { mnId: entry.mnId, llId: entry.llId, iface: entry.iface, seq: s.seq, lifetime: s.lifetimeS, hi: s.hi, attempt: s.attempt, lma: this.opts.lmaAddress });
+    this.emit('pbu-sent', { mnId: entry.mnId, llId: entry.llId, iface: entry.iface, seq: s.seq, lifetime: s.lifetimeS, hi: s.hi, attempt: s.attempt, lma: this.opts.lmaAddress, ...(s.bid !== undefined ? { bid: s.bid } : {}) });
   }
 
   private async kernel(fn: () => Promise<unknown>, what: string, hnp: string): Promise<void> {
@@ -641,6 +691,16 @@ class MagRole implements Role {
         if (m.src !== this.opts.lmaAddress) {
           this.counters.ignored++;
           this.log.warn({ src: m.src }, 'PBA from an address that is not our LMA dropped');
+          return;
+        }
+        const groups = splitCombinedPba(msg);
+        if (groups) {
+          // a combined PBA: each interface's part to its entry, under the sequence number that entry sent
+          const sent = this.combinedSent.get(msg.sequence);
+          for (const g of groups) {
+            const own = sent?.find((x) => x.llId === g.llId)?.seq ?? g.seq;
+            if (!this.bul.pba({ ...g, seq: own }, m.rxNs)) this.counters.pbaUnmatched++;
+          }
           return;
         }
         const p = readPba(msg);
