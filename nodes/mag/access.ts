@@ -1,6 +1,5 @@
 import type { MnPlanInterface, Plan } from '../contract/plan.js';
 import { HANDOFF_INDICATOR } from '../protocol/numbers.js';
-import type { BulEntry } from './bul.js';
 
 // Which MN interfaces each access interface of this MAG serves, read once
 // from the plan at start. In an emulated access network this stands for the
@@ -80,15 +79,3 @@ export function handoffIndicator(a: AccessIface | undefined, seenBefore: boolean
   return HANDOFF_INDICATOR.unknown;
 }
 
-/**
- * The Handoff Indicator of a registration retried while the MN stayed on the
- * same access link (the role's retry after no PBA came). The MN did not
- * move, so it is no handoff: a binding the LMA had accepted and that ran out
- * is registered again as a re-registration, 5 ("Handoff state not changed",
- * RFC 5213 6.9.1.1 and 6.9.1.3); a first registration that never got through
- * keeps the indicator it was sent with (1 for the MN's first attachment).
- */
-export function retryHandoffIndicator(entry: Pick<BulEntry, 'acceptedSeq' | 'pending'>): number {
-  if (entry.acceptedSeq !== undefined) return HANDOFF_INDICATOR.notChanged;
-  return entry.pending?.hi ?? HANDOFF_INDICATOR.unknown;
-}

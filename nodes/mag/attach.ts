@@ -29,6 +29,8 @@ export interface AttachInput {
   retryHi?: number;
   /** the prefixes this MAG's BUL holds for another interface of the MN (by its MN-LL-ID): a shared prefix named as held */
   heldPrefixes?: (llId: string) => string[];
+  /** MAG option combinePbu: sessions carry a Binding Identifier */
+  combinePbu?: boolean;
 }
 
 export type AttachDecision =
@@ -47,6 +49,8 @@ export type AttachDecision =
       dormant: boolean;
       /** the interface this one shares prefixes with (profile iface name) */
       shareWith?: string;
+      /** combinePbu: the interface's position in the profile, from 1 (unique per MN, as RFC 5648 BIDs must be) */
+      bid?: number;
     };
 
 export function decideAttach(x: AttachInput): AttachDecision {
@@ -78,6 +82,7 @@ export function decideAttach(x: AttachInput): AttachDecision {
     hnps,
     dormant,
     ...(pi?.shareWith !== undefined ? { shareWith: pi.shareWith } : {}),
+    ...(x.combinePbu && pi ? { bid: p.interfaces.indexOf(pi) + 1 } : {}),
   };
 }
 

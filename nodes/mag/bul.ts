@@ -42,8 +42,14 @@ export const DEFAULT_TIMINGS: BulTimings = {
   refreshAt: 0.8,
 };
 
-export type BulState = 'registering' | 'bound' | 'renewing' | 'deregistering';
-export type TimerName = 'retransmit' | 'refresh' | 'expire';
+export type BulState = 'registering' | 'bound' | 'renewing' | 'deregistering' | 'waiting';
+/**
+ * retransmit, refresh and expire run the binding; ra is the next unsolicited
+ * RA while the entry holds routes (RFC 4861 6.2.4, every MinRtrAdvInterval..
+ * MaxRtrAdvInterval); retry is the next registration of an entry that got no
+ * PBA at all (state waiting) while its MN stays attached.
+ */
+export type TimerName = 'retransmit' | 'refresh' | 'expire' | 'ra' | 'retry';
 
 /** One outstanding PBU and its retransmissions. */
 export interface Pending {
@@ -69,6 +75,8 @@ export interface BulEntry {
   hnps: string[];
   /** a dormant binding (seed 001 appendix D): every PBU carries the dormant Vendor-Specific option */
   dormant: boolean;
+  /** RFC 5648 Binding Identifier (combinePbu) */
+  bid?: number;
   /** granted lifetime, seconds (0 until accepted) */
   lifetimeS: number;
   /** when the granted lifetime runs out (CLOCK_MONOTONIC ns), when bound or renewing */
@@ -77,6 +85,8 @@ export interface BulEntry {
   routes: boolean;
   /** sequence number of the last PBU the LMA accepted for this entry */
   acceptedSeq?: number;
+  /** the Handoff Indicator a retry registers with (state waiting) */
+  retryHi?: number;
   /** sequence number of the last PBU sent for this entry (RFC 6275 11.7.1: the next one is greater, modulo 2^16) */
   seq: number;
   pending?: Pending;
@@ -90,6 +100,8 @@ export interface AttachInfo {
   requestedHnps: string[];
   hi: number;
   dormant?: boolean;
+  /** RFC 5648 Binding Identifier of the session (combinePbu), carried by every PBU of it */
+  bid?: number;
 }
 
 export type BulEvent =
@@ -115,7 +127,7 @@ export type BulEvent =
 export type RaReason = 'attach' | 'periodic' | 'deregistration';
 
 export type Effect =
-  | { kind: 'send'; seq: number; lifetimeS: number; hi: number; hnps: string[]; attempt: number; dormant: boolean }
+  | { kind: 'send'; seq: number; lifetimeS: number; hi: number; hnps: string[]; attempt: number; dormant: boolean; bid?: number }
   | { kind: 'arm'; timer: TimerName; ms: number }
   | { kind: 'cancel'; timer: TimerName }
   | { kind: 'program'; hnp: string; iface: string }
@@ -160,6 +172,10 @@ export interface StepEnv {
   timings: BulTimings;
   /** the sequence number of a new entry's first PBU */
   seqStart: SeqStart;
+  /** the wait before the next unsolicited RA (jittered by the caller); absent or 0 = none */
+  raIntervalMs?: () => number;
+  /** a registration that got no PBA is tried again after this long while the MN stays (state waiting); absent or 0 = the entry goes */
+  retryAfterMs?: number;
 }
 
 const MAX_TX_KEPT = 16; // sequence numbers remembered per request (a late PBA for an older one still matches)
@@ -179,6 +195,7 @@ export function step(entry: BulEntry | undefined, ev: BulEvent, env: StepEnv): S
       requestedHnps: [...ev.info.requestedHnps],
       hnps: [],
       dormant: ev.info.dormant === true,
+      ...(ev.info.bid !== undefined ? { bid: ev.info.bid } : {}),
       lifetimeS: 0,
       routes: false,
       seq: (env.seqStart() - 1) & 0xffff,
@@ -222,11 +239,18 @@ function transmit(e: BulEntry, nowNs: bigint, env: StepEnv, effects: Effect[]): 
   p.attempt += 1;
   p.tx.push({ seq, ns: nowNs });
   if (p.tx.length > MAX_TX_KEPT) p.tx.shift();
-  effects.push({ kind: 'send', seq, lifetimeS: p.lifetimeS, hi: p.hi, hnps: [...p.hnps], attempt: p.attempt, dormant: e.dormant });
+  effects.push({ kind: 'send', seq, lifetimeS: p.lifetimeS, hi: p.hi, hnps: [...p.hnps], attempt: p.attempt, dormant: e.dormant, ...(e.bid !== undefined ? { bid: e.bid } : {}) });
   effects.push({ kind: 'arm', timer: 'retransmit', ms: p.backoffMs });
 }
 
 function onAttach(e: BulEntry, info: AttachInfo, nowNs: bigint, env: StepEnv): StepResult {
+  if (e.state === 'waiting') {
+    // seen again (an RS, a carrier flap) while waiting to retry: register now
+    e.iface = info.iface;
+    const r = register(e, info.hi, nowNs, env);
+    r.effects.unshift({ kind: 'cancel', timer: 'retry' });
+    return r;
+  }
   if (e.state === 'deregistering') {
     // back before the de-registration completed (a flap): register afresh
     e.iface = info.iface;
@@ -241,15 +265,18 @@ function onAttach(e: BulEntry, info: AttachInfo, nowNs: bigint, env: StepEnv): S
     for (const hnp of e.hnps) effects.push({ kind: 'unprogram', hnp, iface: old });
     for (const hnp of e.hnps) effects.push({ kind: 'program', hnp, iface: e.iface });
     effects.push({ kind: 'advertise', hnps: [...e.hnps], withdrawn: [], iface: e.iface, reason: 'attach' });
+    armRa(effects, env);
   }
   return { entry: e, effects };
 }
 
 function onDetach(e: BulEntry, nowNs: bigint, env: StepEnv): StepResult {
   if (e.state === 'deregistering') return { entry: e, effects: [{ kind: 'ignored', why: 'detach while deregistering' }] };
+  // no binding to take down: the LMA never answered
+  if (e.state === 'waiting') return { entry: undefined, effects: [{ kind: 'cancel', timer: 'retry' }, { kind: 'removed' }] };
   // no deprecating RA: the MN is gone from this link, and on a handover it
   // keeps its prefix at the next MAG
-  const effects: Effect[] = [{ kind: 'cancel', timer: 'refresh' }, { kind: 'cancel', timer: 'expire' }];
+  const effects: Effect[] = [{ kind: 'cancel', timer: 'refresh' }, { kind: 'cancel', timer: 'expire' }, { kind: 'cancel', timer: 'ra' }];
   if (e.routes) for (const hnp of e.hnps) effects.push({ kind: 'unprogram', hnp, iface: e.iface });
   e.routes = false;
   e.state = 'deregistering';
@@ -336,6 +363,7 @@ function onPba(e: BulEntry, ev: Extract<BulEvent, { type: 'pba' }>, env: StepEnv
   e.routes = true;
   const changed = gone.length > 0 || (added.length > 0 && renewing);
   effects.push({ kind: 'advertise', hnps: [...hnps], withdrawn: gone, iface: e.iface, reason: renewing && !changed ? 'periodic' : 'attach' });
+  armRa(effects, env);
   return { entry: e, effects };
 }
 
@@ -344,6 +372,7 @@ function onReregister(e: BulEntry, ev: Extract<BulEvent, { type: 'reregister' }>
   if (e.state === 'deregistering') return { entry: e, effects: [{ kind: 'ignored', why: 're-registration while deregistering' }] };
   const effects: Effect[] = [{ kind: 'cancel', timer: 'retransmit' }];
   const hnps = ev.hnps ?? (e.hnps.length ? e.hnps : e.requestedHnps);
+  if (e.state === 'waiting') effects.push({ kind: 'cancel', timer: 'retry' });
   if (e.state === 'bound' || e.state === 'renewing') e.state = 'renewing';
   else e.state = 'registering';
   e.pending = newPending(env.timings.lifetimeS, ev.hi, hnps, env);
@@ -351,25 +380,52 @@ function onReregister(e: BulEntry, ev: Extract<BulEvent, { type: 'reregister' }>
   return { entry: e, effects };
 }
 
-/** The binding is gone (refused, expired, or an unusable PBA): routes out, deprecate the prefix, entry goes. */
-function lose(e: BulEntry, effects: Effect[], reason: string, status?: number): StepResult {
-  effects.push({ kind: 'cancel', timer: 'retransmit' }, { kind: 'cancel', timer: 'refresh' }, { kind: 'cancel', timer: 'expire' });
+/** The next unsolicited RA, after each RA the entry sends. */
+function armRa(effects: Effect[], env: StepEnv): void {
+  const ms = env.raIntervalMs?.() ?? 0;
+  if (ms > 0) effects.push({ kind: 'arm', timer: 'ra', ms });
+}
+
+/**
+ * The binding is gone (refused, expired, or an unusable PBA): routes out,
+ * deprecate the prefixes. With `retry` (no PBA came at all: the LMA may be
+ * away) and a retry interval, the entry waits and registers again (timer
+ * retry) while its MN stays; otherwise it goes.
+ */
+function lose(e: BulEntry, effects: Effect[], reason: string, status?: number, retry?: { env: StepEnv }): StepResult {
+  effects.push(
+    { kind: 'cancel', timer: 'retransmit' },
+    { kind: 'cancel', timer: 'refresh' },
+    { kind: 'cancel', timer: 'expire' },
+    { kind: 'cancel', timer: 'ra' },
+  );
   if (e.routes && e.hnps.length) {
     for (const hnp of e.hnps) effects.push({ kind: 'unprogram', hnp, iface: e.iface });
     effects.push({ kind: 'advertise', hnps: [...e.hnps], withdrawn: [], iface: e.iface, reason: 'deregistration' });
   }
   e.routes = false;
   effects.push(status === undefined ? { kind: 'failed', reason } : { kind: 'failed', reason, status });
+  const after = retry?.env.retryAfterMs ?? 0;
+  if (retry && after > 0) {
+    // RFC 5213 6.9.1.1: the MN never moved, so no handoff: 5 after a binding the LMA had accepted, else the indicator sent
+    e.retryHi = e.acceptedSeq !== undefined ? HANDOFF_INDICATOR.notChanged : (e.pending?.hi ?? HANDOFF_INDICATOR.unknown);
+    e.state = 'waiting';
+    e.pending = undefined;
+    e.lifetimeS = 0;
+    e.expiresNs = undefined;
+    effects.push({ kind: 'arm', timer: 'retry', ms: after });
+    return { entry: e, effects };
+  }
   effects.push({ kind: 'removed' });
   return { entry: undefined, effects };
 }
 
-function giveUp(e: BulEntry, effects: Effect[], reason: string, status?: number): StepResult {
+function giveUp(e: BulEntry, effects: Effect[], reason: string, status?: number, env?: StepEnv): StepResult {
   if (e.state === 'deregistering') {
     effects.push({ kind: 'cancel', timer: 'retransmit' }, { kind: 'removed' });
     return { entry: undefined, effects };
   }
-  return lose(e, effects, reason, status);
+  return lose(e, effects, reason, status, status === undefined && env ? { env } : undefined);
 }
 
 function attemptLimit(e: BulEntry, env: StepEnv): number {
@@ -383,7 +439,7 @@ function onTimer(e: BulEntry, timer: TimerName, nowNs: bigint, env: StepEnv): St
     case 'retransmit': {
       if (!e.pending) return { entry: e, effects: [{ kind: 'ignored', why: 'retransmit timer with nothing outstanding' }] };
       if (e.pending.attempt >= attemptLimit(e, env)) {
-        return giveUp(e, [], `no PBA after ${e.pending.attempt} transmissions`);
+        return giveUp(e, [], `no PBA after ${e.pending.attempt} transmissions`, undefined, env);
       }
       const effects: Effect[] = [];
       transmit(e, nowNs, env, effects);
@@ -399,7 +455,17 @@ function onTimer(e: BulEntry, timer: TimerName, nowNs: bigint, env: StepEnv): St
     }
     case 'expire': {
       if (e.state !== 'bound' && e.state !== 'renewing') return { entry: e, effects: [{ kind: 'ignored', why: `expire timer while ${e.state}` }] };
-      return lose(e, [], 'binding lifetime ran out without an accepted refresh');
+      return lose(e, [], 'binding lifetime ran out without an accepted refresh', undefined, { env });
+    }
+    case 'ra': {
+      if (!e.routes || !e.hnps.length) return { entry: e, effects: [{ kind: 'ignored', why: `RA timer while ${e.state} without routes` }] };
+      const effects: Effect[] = [{ kind: 'advertise', hnps: [...e.hnps], withdrawn: [], iface: e.iface, reason: 'periodic' }];
+      armRa(effects, env);
+      return { entry: e, effects };
+    }
+    case 'retry': {
+      if (e.state !== 'waiting') return { entry: e, effects: [{ kind: 'ignored', why: `retry timer while ${e.state}` }] };
+      return register(e, e.retryHi ?? HANDOFF_INDICATOR.unknown, nowNs, env);
     }
   }
 }

@@ -57,6 +57,16 @@ export const MagOptions = z
      */
     nudIntervalMs: ms.default(5000),
 
+    /**
+     * seed 001 section 4: the first PBUs of several interfaces of one MN on
+     * this MAG that leave in the same event-loop turn go as one combined PBU
+     * (RFC 5648 bulk layout, docs/seed001.md); every session then carries a
+     * Binding Identifier (its interface's position in the profile, from 1) in
+     * all its PBUs. Set it on every MAG of a domain or none: a PBU without
+     * BID is another session (BID 0) at the LMA.
+     */
+    combinePbu: z.boolean().default(false),
+
     /** RFC 5847 heartbeat toward the LMA: interval (0 = only answer the LMA's) and misses before peer-state failed */
     heartbeatIntervalMs: ms.default(1000),
     heartbeatMissed: z.number().int().min(1).default(3),

@@ -13,6 +13,8 @@ export interface PbuFields {
   hnps: string[];
   /** seed 001 appendix D: the dormant Vendor-Specific Mobility Option (docs/seed001.md) */
   dormant?: boolean;
+  /** RFC 5648 Binding Identifier of the session (combinePbu: every PBU of such a session carries it) */
+  bid?: number;
   mnId: string;
   llId: string; // hex octets with ':'
   att: number;
@@ -48,6 +50,7 @@ export function buildPbu(f: PbuFields): MessageOf<'pbu'> {
   if (f.linkLocal !== undefined) options.push({ kind: 'linkLocalAddress', address: f.linkLocal });
   if (f.timestamp !== undefined) options.push({ kind: 'timestamp', ...f.timestamp });
   if (f.dormant) options.push(dormantOption());
+  if (f.bid !== undefined) options.push(bidOption(f.bid));
   return {
     kind: 'pbu',
     sequence: f.seq,
@@ -78,6 +81,66 @@ export function readPba(m: MessageOf<'pba'>): PbaInput | null {
   return out;
 }
 
+function bidOption(bid: number): MobilityOption {
+  return { kind: 'bindingId', bid, status: 0, flags: { H: false }, bidPri: 0 };
+}
+
+/**
+ * Seed 001 section 4 (docs/seed001.md, RFC 5648 bulk-registration layout):
+ * one PBU for several interfaces of one MN. Common options first (MN-ID, HI
+ * of the first part, Link-local Address, Timestamp), then per interface its
+ * BID option, MN-LL-ID, ATT, HNP(s) and, when it differs, its own HI. The
+ * header (sequence, lifetime) is the first part's.
+ */
+export function buildCombinedPbu(parts: Array<PbuFields & { bid: number }>): MessageOf<'pbu'> {
+  const first = parts[0];
+  if (!first || parts.length < 2) throw new RangeError('a combined PBU needs two parts or more');
+  const { bid: _bid, ...head } = first;
+  const single = buildPbu({ ...head, hnps: [] });
+  const common = single.options.filter((o) => o.kind === 'mnId' || o.kind === 'handoffIndicator' || o.kind === 'linkLocalAddress' || o.kind === 'timestamp');
+  const options: MobilityOption[] = [...common];
+  for (const p of parts) {
+    options.push(bidOption(p.bid), { kind: 'mnLinkLayerId', identifier: llIdHex(p.llId) }, { kind: 'accessTechnologyType', value: p.att });
+    for (const h of p.hnps.length ? p.hnps : ['::/0']) options.push({ kind: 'hnp', ...splitCidr(h) });
+    if (p.hi !== first.hi) options.push({ kind: 'handoffIndicator', value: p.hi });
+    if (p.dormant) options.push(dormantOption());
+  }
+  return { ...single, options };
+}
+
+/** RFC 5648 6.2: a bulk acknowledgement whose bindings did not all succeed; each BID option's status says how each did. */
+export const MCOA_NOTCOMPLETE = 4;
+
+/**
+ * The per-interface PBAs in a combined PBA (two BID options or more: common
+ * options, then per interface its BID option, HNP(s), ATT, MN-LL-ID), or
+ * null when it is not one. A group's status is its BID option's when the
+ * message says MCOA NOTCOMPLETE, else the message's.
+ */
+export function splitCombinedPba(m: MessageOf<'pba'>): Array<PbaInput & { bid: number }> | null {
+  if (!m.flags.P) return null;
+  const first = m.options.findIndex((o) => o.kind === 'bindingId');
+  if (first < 0 || m.options.filter((o) => o.kind === 'bindingId').length < 2) return null;
+  const common = readPba({ ...m, options: m.options.slice(0, first) }) as PbaInput;
+  const out: Array<PbaInput & { bid: number }> = [];
+  for (const o of m.options.slice(first)) {
+    if (o.kind === 'bindingId') {
+      const status = m.status === MCOA_NOTCOMPLETE ? o.status : m.status;
+      const g: PbaInput & { bid: number } = { seq: m.sequence, status, lifetimeS: status < 128 ? m.lifetime * 4 : 0, hnps: [], bid: o.bid };
+      if (common.mnId !== undefined) g.mnId = common.mnId;
+      if (common.refreshS !== undefined) g.refreshS = common.refreshS;
+      out.push(g);
+      continue;
+    }
+    const g = out[out.length - 1];
+    if (!g) continue;
+    if (o.kind === 'hnp' && !(o.prefixLength === 0 && o.prefix === '::')) g.hnps.push(`${o.prefix}/${o.prefixLength}`);
+    else if (o.kind === 'mnLinkLayerId') g.llId = llIdText(o.identifier);
+    else if (o.kind === 'accessTechnologyType') g.att = o.value;
+  }
+  return out.every((g) => g.llId !== undefined) ? out : null;
+}
+
 /** An Update Notification (RFC 7077 4.1) as the MAG takes it: which sessions it names and what it asks. */
 export interface UpnInput {
   seq: number;
@@ -89,10 +152,13 @@ export interface UpnInput {
   mnId?: string;
   llId?: string;
   att?: number;
+  /** the prefixes the session keeps, when the LMA lists them */
+  hnps: string[];
 }
 
 export function readUpn(m: MessageOf<'updateNotification'>): UpnInput {
-  const out: UpnInput = { seq: m.sequence, reason: m.reason, ackRequested: m.flags.A, deregister: m.flags.D };
+  const out: UpnInput = { seq: m.sequence, reason: m.reason, ackRequested: m.flags.A, deregister: m.flags.D, hnps: [] };
+  for (const o of m.options) if (o.kind === 'hnp' && o.prefixLength > 0) out.hnps.push(`${o.prefix}/${o.prefixLength}`);
   const id = opt(m, 'mnId');
   if (id) out.mnId = id.nai;
   const ll = opt(m, 'mnLinkLayerId');

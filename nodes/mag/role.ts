@@ -9,7 +9,7 @@ import { NdpRouter } from '../runtime/ndp.js';
 import { magAllowed, PolicyStore, sessionPrefixes, type MnProfile } from '../runtime/policy-store.js';
 import type { Role, RoleContext } from '../runtime/role.js';
 import { AccessKernel } from './access-kernel.js';
-import { accessInterfaces, retryHandoffIndicator, type AccessIface, type ServedMn } from './access.js';
+import { accessInterfaces, type AccessIface, type ServedMn } from './access.js';
 import { decideAttach } from './attach.js';
 import { BindingUpdateList } from './bul-list.js';
 import { type BulEntry, type Effect, entryJson, entryKey, type RaReason } from './bul.js';
@@ -17,7 +17,7 @@ import { parseMagOptions, timingsOf, type MagOptions } from './config.js';
 import { HeartbeatMonitor } from '../runtime/heartbeat.js';
 import { eui64, macFromLinkLocal, slaacAddress } from './neighbour.js';
 import { NudTracker } from './nud.js';
-import { buildPbu, buildUpa, heartbeatRequest, heartbeatResponse, readPba, readUpn, TimestampClock } from './messages.js';
+import { buildCombinedPbu, buildPbu, buildUpa, heartbeatRequest, heartbeatResponse, readPba, readUpn, splitCombinedPba, TimestampClock, type PbuFields } from './messages.js';
 import { parseInterfaceCommand, parseSessionCommand, type SessionCommand } from './commands.js';
 import { NoPeerSignaling, PEER_KINDS, type MagPeerSignaling } from './peers.js';
 import { HANDOFF_INDICATOR, UPA_STATUS } from '../protocol/numbers.js';
@@ -84,8 +84,6 @@ class MagRole implements Role {
   private readonly lastHnp = new Map<string, string>();
   /** kernel changes and RAs of one entry run in order */
   private readonly queues = new Map<string, Promise<void>>();
-  private readonly raTimers = new Map<string, NodeJS.Timeout>();
-  private readonly retryTimers = new Map<string, NodeJS.Timeout>();
   private readonly attaching = new Set<string>(); // iface|llId with a policy lookup in flight
   /**
    * MN profiles by MN-LL-ID (null: not in the store) and when they were read
@@ -129,7 +127,13 @@ class MagRole implements Role {
     for (const a of accessInterfaces(ctx.plan, ctx.node.name)) this.access.set(a.iface, a);
     this.policy = new PolicyStore(ctx.bus, (key, issue) => this.log.warn({ key, issue }, 'invalid policy store entry ignored'));
     this.bul = new BindingUpdateList(
-      { timings: timingsOf(this.opts), seqStart: () => Number((process.hrtime.bigint() / 1_000_000n) & 0xffffn) },
+      {
+        timings: timingsOf(this.opts),
+        seqStart: () => Number((process.hrtime.bigint() / 1_000_000n) & 0xffffn),
+        // RFC 4861 6.2.4: unsolicited RAs uniformly jittered in [MinRtrAdvInterval, MaxRtrAdvInterval]
+        raIntervalMs: () => (this.opts.raIntervalMaxMs > 0 ? this.opts.raIntervalMinMs + Math.random() * (this.opts.raIntervalMaxMs - this.opts.raIntervalMinMs) : 0),
+        retryAfterMs: this.opts.retryAfterMs,
+      },
       (entry, effects) => this.perform(entry, effects),
     );
     const warmMs = warmUp(300);
@@ -202,11 +206,10 @@ class MagRole implements Role {
   async stop(): Promise<void> {
     this.stopping = true;
     this.heartbeat?.stop();
+    if (this.combineFlush) clearImmediate(this.combineFlush);
     clearInterval(this.policyTimer);
     clearInterval(this.nudTimer);
     this.bul?.stop();
-    for (const t of this.raTimers.values()) clearTimeout(t);
-    for (const t of this.retryTimers.values()) clearTimeout(t);
     this.monitor?.stop();
     this.ndp?.close();
     await Promise.allSettled([...this.queues.values()]);
@@ -276,7 +279,8 @@ class MagRole implements Role {
     };
     if (cmd.op === 'add-session') return refuse('add-session: sessions with a Binding Identifier are not implemented in this MAG yet');
     if (!entry) return refuse(`${cmd.op}: interface ${cmd.llId} of ${cmd.mnId} has no session at this MAG`);
-    const hnps = cmd.op === 'transfer-prefixes' ? [...new Set([...entry.hnps, ...cmd.hnps])] : (cmd.hnps ?? []);
+    // named prefixes go with the session's own (docs/seed001.md 2.2); none = all-zero: every prefix of fromLlId moves
+    const hnps = cmd.hnps ? [...new Set([...entry.hnps, ...cmd.hnps])] : [];
     this.log.info({ op: cmd.op, mnId: cmd.mnId, llId: cmd.llId, fromLlId: cmd.fromLlId, hnps }, 'session command: re-registering with HI 2');
     this.bul.reregister(entry.key, HANDOFF_INDICATOR.differentInterface, hnps);
     const seq = this.bul.get(entry.key)?.pending?.tx.at(-1)?.seq;
@@ -355,13 +359,17 @@ class MagRole implements Role {
     if (iface) this.onIface.get(iface)?.delete(key);
     else for (const keys of this.onIface.values()) keys.delete(key);
     this.mnLinkLocal.delete(key);
-    this.cancelRetry(key);
     this.nud.unwatch(key);
     if (!e) return;
     if (!e.routes) this.links?.drop(key);
     if (trigger === 'nud') this.log.info({ mnId: e.mnId, iface, address: this.nud.confirmed(key) }, 'MN unreachable (NUD failed): detaching');
-    // an LMA's de-registration request (Update Notification with D) is no detachment of the MN from the link
+    // an LMA's de-registration request (Update Notification with D) is no detachment of the MN from the link:
+    // the MN is still there and must stop using the prefixes (RA at lifetime 0) before they stop working
     if (trigger !== 'lma') this.emit('mn-detach', { iface: e.iface, mnId: e.mnId, llId: e.llId, trigger });
+    else if (e.routes) {
+      const hnps = [...e.hnps];
+      this.enqueue(key, () => this.sendRa(e, 'deregistration', hnps));
+    }
     this.bul.detach(key);
   }
 
@@ -386,7 +394,7 @@ class MagRole implements Role {
     }
     const entry = this.bul.list().find((e) => e.llId === llId);
     if (entry && src !== '::') this.mnLinkLocal.set(entry.key, src);
-    if (entry && entry.iface === iface && entry.state !== 'deregistering') {
+    if (entry && entry.iface === iface && entry.state !== 'deregistering' && entry.state !== 'waiting') {
       // registering: the RA goes out when the PBA is in (to this MN's address now)
       if (entry.routes) this.enqueue(entry.key, () => this.sendRa(entry, 'rs'));
       return;
@@ -402,7 +410,6 @@ class MagRole implements Role {
     served?: ServedMn,
     rsSrc?: string,
     tLinkNs?: bigint,
-    retry?: { hi: number },
   ): Promise<void> {
     const flight = `${iface}|${llId}`;
     if (this.attaching.has(flight)) return;
@@ -429,7 +436,9 @@ class MagRole implements Role {
       ...(served ? { served } : {}),
       profile,
       seenBefore: profile ? this.seen.has(entryKey(profile.mnId, llId, profile.interfaces.find((i) => i.llId.toLowerCase() === llId)?.att ?? served?.att ?? 0)) : false,
-      ...(retry ? { retryHi: retry.hi } : {}),
+      // an entry waiting to retry (no PBA came) for an MN that never left: registered as the retry would (bul.ts lose)
+      ...(this.waitingHi(profile, llId, iface) !== undefined ? { retryHi: this.waitingHi(profile, llId, iface) as number } : {}),
+      combinePbu: this.opts.combinePbu,
       heldPrefixes: (other) => this.bul.list().find((e) => e.llId === other && e.mnId === profile?.mnId)?.hnps ?? [],
     });
     if (d.kind === 'refuse') {
@@ -452,7 +461,7 @@ class MagRole implements Role {
     if (!existing || existing.state === 'deregistering' || existing.iface !== iface) {
       this.emit('mn-attach', { iface, mnId: d.mnId, llId, trigger });
     }
-    this.bul.attach({ mnId: d.mnId, llId, att: d.att, iface, requestedHnps: d.hnps, hi, dormant: d.dormant });
+    this.bul.attach({ mnId: d.mnId, llId, att: d.att, iface, requestedHnps: d.hnps, hi, dormant: d.dormant, ...(d.bid !== undefined ? { bid: d.bid } : {}) });
     // while the PBU is out: ready for the prefix the MN had (a handover keeps it)
     const now = this.bul.get(key);
     const known = now?.hnps[0] ?? this.lastHnp.get(key) ?? d.hnps[0];
@@ -462,6 +471,11 @@ class MagRole implements Role {
       { iface, trigger, linkToAttachUs: tLinkNs === undefined ? null : Number(t0 - tLinkNs) / 1e3, attachToPbuUs: Number(t1 - t0) / 1e3 },
       'attach timing',
     );
+  }
+
+  private waitingHi(profile: MnProfile | null, llId: string, iface: string): number | undefined {
+    const e = profile ? this.bul.list().find((x) => x.mnId === profile.mnId && x.llId === llId) : undefined;
+    return e?.state === 'waiting' && e.iface === iface ? e.retryHi : undefined;
   }
 
   /** The policy profile of an MN-LL-ID (null: not in the store, or the store failed); refreshes the copy. */
@@ -538,8 +552,8 @@ class MagRole implements Role {
           this.log.warn({ mnId: entry.mnId, reason: eff.reason, status: eff.status }, 'registration failed');
           const who = { mnId: entry.mnId, llId: entry.llId, iface: entry.iface };
           this.emit('registration-failed', eff.status === undefined ? { ...who, reason: eff.reason } : { ...who, reason: eff.reason, status: eff.status });
-          // no PBA at all (LMA away): try again later while the MN stays; a refusal waits for its next RS
-          if (eff.status === undefined) this.scheduleRetry(entry);
+          // a prepared downlink route no binding took over goes (a waiting entry retries on its own timer, bul.ts)
+          if (!this.bul.get(key)?.routes) this.links?.drop(key);
           break;
         }
         case 'removed':
@@ -556,26 +570,68 @@ class MagRole implements Role {
           break; // the list runs its timers
       }
     }
-    this.updatePeriodicRa(key);
   }
 
+  /** combinePbu: first PBUs of one MN waiting for the end of this event-loop turn, and the combined ones sent (wire seq -> each part's own) */
+  private readonly combining = new Map<string, Array<{ entry: BulEntry; s: Extract<Effect, { kind: 'send' }> }>>();
+  private combineFlush: NodeJS.Immediate | undefined;
+  private readonly combinedSent = new Map<number, Array<{ llId: string; seq: number }>>();
+
   private sendPbu(entry: BulEntry, s: Extract<Effect, { kind: 'send' }>): void {
-    const msg = buildPbu({
+    if (this.opts.combinePbu && s.attempt === 1 && s.lifetimeS > 0 && s.bid !== undefined) {
+      let batch = this.combining.get(entry.mnId);
+      if (!batch) this.combining.set(entry.mnId, (batch = []));
+      batch.push({ entry, s });
+      this.combineFlush ??= setImmediate(() => this.flushCombined());
+      return;
+    }
+    this.sendOne(entry, s);
+  }
+
+  private pbuFields(entry: BulEntry, s: Extract<Effect, { kind: 'send' }>): PbuFields {
+    return {
       seq: s.seq,
       lifetimeS: s.lifetimeS,
       hi: s.hi,
       hnps: s.hnps,
       dormant: s.dormant,
+      ...(s.bid !== undefined ? { bid: s.bid } : {}),
       mnId: entry.mnId,
       llId: entry.llId,
       att: entry.att,
       ...(s.lifetimeS > 0 ? { linkLocal: this.opts.accessLinkLocal } : {}),
       ...(this.opts.timestamps ? { timestamp: this.clock.next() } : {}),
-    });
+    };
+  }
+
+  /** Seed 001 section 4: one PBU for the interfaces of an MN that registered in the same turn (retransmissions go one by one). */
+  private flushCombined(): void {
+    this.combineFlush = undefined;
+    for (const batch of this.combining.values()) {
+      if (batch.length < 2) {
+        for (const b of batch) this.sendOne(b.entry, b.s);
+        continue;
+      }
+      const parts = batch.map((b) => ({ ...this.pbuFields(b.entry, b.s), bid: b.s.bid as number }));
+      const msg = buildCombinedPbu(parts);
+      this.combinedSent.set(msg.sequence, batch.map((b) => ({ llId: b.entry.llId, seq: b.s.seq })));
+      if (this.combinedSent.size > 64) this.combinedSent.delete(this.combinedSent.keys().next().value as number);
+      this.transport?.send(msg, this.opts.lmaAddress);
+      this.counters.pbuSent++;
+      for (const b of batch) {
+        this.emit('pbu-sent', { mnId: b.entry.mnId, llId: b.entry.llId, iface: b.entry.iface, seq: msg.sequence, lifetime: b.s.lifetimeS, hi: b.s.hi, attempt: 1, lma: this.opts.lmaAddress, bid: b.s.bid as number });
+      }
+      this.log.debug({ mnId: batch[0]?.entry.mnId, seq: msg.sequence, parts: batch.length }, 'combined PBU sent');
+    }
+    this.combining.clear();
+  }
+
+  private sendOne(entry: BulEntry, s: Extract<Effect, { kind: 'send' }>): void {
+    const msg = buildPbu(this.pbuFields(entry, s));
     this.transport?.send(msg, this.opts.lmaAddress);
     this.counters.pbuSent++;
     if (s.attempt > 1) this.counters.pbuRetransmitted++;
-    this.emit('pbu-sent', { mnId: entry.mnId, llId: entry.llId, iface: entry.iface, seq: s.seq, lifetime: s.lifetimeS, hi: s.hi, attempt: s.attempt, lma: this.opts.lmaAddress });
+    this.emit('pbu-sent', { mnId: entry.mnId, llId: entry.llId, iface: entry.iface, seq: s.seq, lifetime: s.lifetimeS, hi: s.hi, attempt: s.attempt, lma: this.opts.lmaAddress, ...(s.bid !== undefined ? { bid: s.bid } : {}) });
   }
 
   private async kernel(fn: () => Promise<unknown>, what: string, hnp: string): Promise<void> {
@@ -626,59 +682,6 @@ class MagRole implements Role {
     }
   }
 
-  /** While an entry holds routes, an unsolicited RA every raIntervalMin..Max ms. */
-  private updatePeriodicRa(key: string): void {
-    const e = this.bul.get(key);
-    const want = e?.routes === true && !this.stopping && this.opts.raIntervalMaxMs > 0;
-    const t = this.raTimers.get(key);
-    if (!want) {
-      if (t) clearTimeout(t);
-      this.raTimers.delete(key);
-      return;
-    }
-    if (t) return;
-    const { raIntervalMinMs: lo, raIntervalMaxMs: hi } = this.opts;
-    const h = setTimeout(() => {
-      this.raTimers.delete(key);
-      const cur = this.bul.get(key);
-      if (cur?.routes) this.enqueue(key, () => this.sendRa(cur, 'periodic'));
-      this.updatePeriodicRa(key);
-    }, lo + Math.random() * (hi - lo));
-    h.unref?.();
-    this.raTimers.set(key, h);
-  }
-
-  // ---- registration retries
-
-  /**
-   * The retry of a registration that got no PBA, while the MN stays on the
-   * same access link (a carrier loss cancels it). Its Handoff Indicator
-   * (RFC 5213 6.9.1.1): the MN has not moved, so it is no handoff (3 would
-   * tell the LMA of one that never happened). A binding the LMA had accepted
-   * and that ran out is registered again as a re-registration, 5 ("Handoff
-   * state not changed"); a first registration that never got through keeps
-   * the indicator it had (1 for the MN's first attachment).
-   */
-  private scheduleRetry(entry: BulEntry): void {
-    if (this.opts.retryAfterMs <= 0 || this.stopping) return;
-    this.cancelRetry(entry.key);
-    const hi = retryHandoffIndicator(entry);
-    const h = setTimeout(() => {
-      this.retryTimers.delete(entry.key);
-      if (this.bul.get(entry.key) || this.monitor?.link(entry.iface)?.carrier !== true) return;
-      const served = this.access.get(entry.iface)?.mns.find((m) => m.llId === entry.llId);
-      void this.attach(entry.iface, entry.llId, 'carrier', served, undefined, undefined, { hi });
-    }, this.opts.retryAfterMs);
-    h.unref?.();
-    this.retryTimers.set(entry.key, h);
-  }
-
-  private cancelRetry(key: string): void {
-    const t = this.retryTimers.get(key);
-    if (t) clearTimeout(t);
-    this.retryTimers.delete(key);
-  }
-
   // ---- Mobility Header input
 
   private onMh(m: Inbound): void {
@@ -688,6 +691,16 @@ class MagRole implements Role {
         if (m.src !== this.opts.lmaAddress) {
           this.counters.ignored++;
           this.log.warn({ src: m.src }, 'PBA from an address that is not our LMA dropped');
+          return;
+        }
+        const groups = splitCombinedPba(msg);
+        if (groups) {
+          // a combined PBA: each interface's part to its entry, under the sequence number that entry sent
+          const sent = this.combinedSent.get(msg.sequence);
+          for (const g of groups) {
+            const own = sent?.find((x) => x.llId === g.llId)?.seq ?? g.seq;
+            if (!this.bul.pba({ ...g, seq: own }, m.rxNs)) this.counters.pbaUnmatched++;
+          }
           return;
         }
         const p = readPba(msg);
@@ -731,8 +744,9 @@ class MagRole implements Role {
   /**
    * RFC 7077: the LMA asks the MAG to register the named sessions again (the
    * LMA changed them: a prefix moved to another interface, seed 001 2.2).
-   * Each is re-registered at once with HI 5 and the prefixes it holds; the
-   * PBA's prefixes are the session's from then on (bul.ts: the others are
+   * Each is re-registered at once with HI 5 and an all-zero HNP (naming a
+   * prefix the LMA moved to another session would be refused); the PBA's
+   * prefixes are the session's from then on (bul.ts: the others are
    * unprogrammed and withdrawn in an RA at lifetime 0). D asks for a
    * de-registration instead. Acknowledged when A is set: 0, or 132 (MN not
    * attached) when no session matches.
@@ -751,7 +765,7 @@ class MagRole implements Role {
     this.log.info({ seq: u.seq, reason: u.reason, deregister: u.deregister, sessions: entries.map((e) => e.key) }, 'Update Notification');
     for (const e of entries) {
       if (u.deregister) this.detachKey(e.key, 'lma');
-      else this.bul.reregister(e.key, HANDOFF_INDICATOR.notChanged);
+      else this.bul.reregister(e.key, HANDOFF_INDICATOR.notChanged, []);
     }
     if (u.ackRequested) this.transport?.send(buildUpa(u, entries.length ? UPA_STATUS.success : UPA_STATUS.mnNotAttached), m.src, m.port);
   }

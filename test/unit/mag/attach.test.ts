@@ -47,4 +47,11 @@ describe('attach decisions', () => {
     const p = profile([wlan([P1]), eth({ shareWith: 'wlan0', dormant: true })]);
     expect(decideAttach(input({ profile: p, llId: E, seenBefore: true }))).toMatchObject({ kind: 'register', hi: 1, hnps: [P1], dormant: true });
   });
+
+  it('combinePbu: each interface a Binding Identifier, its position in the profile from 1; none otherwise', () => {
+    const p = profile([wlan(), eth()]);
+    expect(decideAttach(input({ profile: p, llId: E, combinePbu: true }))).toMatchObject({ bid: 2 });
+    expect(decideAttach(input({ profile: p, llId: W, combinePbu: true }))).toMatchObject({ bid: 1 });
+    expect(decideAttach(input({ profile: p, llId: W }))).not.toHaveProperty('bid');
+  });
 });

@@ -1,8 +1,7 @@
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { retryHandoffIndicator } from '../../../nodes/mag/access.js';
 import { BindingUpdateList } from '../../../nodes/mag/bul-list.js';
-import { type AttachInfo, type BulEntry, type BulEvent, DEFAULT_TIMINGS, type Effect, seqNewer, step } from '../../../nodes/mag/bul.js';
+import { type AttachInfo, type BulEntry, type BulEvent, DEFAULT_TIMINGS, type Effect, seqNewer, type StepEnv, step } from '../../../nodes/mag/bul.js';
 
 // The BUL state machine with fake timers: what goes on the wire when, what
 // the kernel is told, and when an entry leaves the list.
@@ -385,38 +384,72 @@ describe('sequence numbers (one counter per entry, RFC 6275 11.7.1)', () => {
   });
 });
 
-describe('Handoff Indicator of a retried registration (the MN never moved)', () => {
-  // the role's retry timer takes its indicator from the entry the 'failed' effect came with (issue 18: it sent 3)
-  function harnessKeepingFailed() {
-    const keep = { lastFailed: undefined as BulEntry | undefined };
+describe('retries and RAs as timers of the state machine', () => {
+  function harnessWith(env: Partial<StepEnv>) {
+    const log: Array<{ atMs: number; effects: Effect[] }> = [];
+    const t0 = Date.now();
     const bul = new BindingUpdateList(
-      { timings: DEFAULT_TIMINGS, seqStart: () => 101 },
-      (entry, effects) => {
-        if (effects.some((e) => e.kind === 'failed')) keep.lastFailed = structuredClone(entry);
-      },
+      { timings: DEFAULT_TIMINGS, seqStart: () => 101, ...env },
+      (_entry, effects) => log.push({ atMs: Date.now() - t0, effects }),
       () => BigInt(Date.now()) * 1_000_000n,
     );
-    return { bul, keep };
+    const all = () => log.flatMap((l) => l.effects.map((e) => ({ ...e, atMs: l.atMs })));
+    const sends = () => all().filter((e): e is Extract<Effect, { kind: 'send' }> & { atMs: number } => e.kind === 'send');
+    return { bul, all, sends };
   }
 
-  it('5 (re-registration) after a binding that was accepted and ran out with no answer to its refreshes', () => {
-    const h = harnessKeepingFailed();
+  it('a binding that ran out with no answer waits, then registers again with HI 5 (issue 18: it sent 3), the MN having never moved', () => {
+    const h = harnessWith({ retryAfterMs: 5000 });
     h.bul.attach({ ...MN, hi: 3 });
     h.bul.pba({ seq: 101, status: 0, lifetimeS: 20, hnps: [HNP] });
     vi.advanceTimersByTime(20_000); // refreshes unanswered, then expiry
-    expect(h.bul.size).toBe(0);
-    const e = h.keep.lastFailed as BulEntry;
-    expect(e.acceptedSeq).toBe(101);
-    expect(retryHandoffIndicator(e)).toBe(5);
+    expect(h.bul.get(KEY)).toMatchObject({ state: 'waiting', routes: false, retryHi: 5 });
+    expect(h.all().filter((e) => e.kind === 'failed')).toHaveLength(1);
+    const before = h.sends().length;
+    vi.advanceTimersByTime(5000);
+    expect(h.sends().slice(before)[0]).toMatchObject({ hi: 5, lifetimeS: 60, attempt: 1, atMs: 25_000 });
+    expect(h.bul.get(KEY)?.state).toBe('registering');
   });
 
-  it('the indicator it was sent with after a first registration that never got a PBA', () => {
-    const h = harnessKeepingFailed();
+  it('a first registration that never got a PBA retries with the indicator it was sent with; a detach while waiting just ends it', () => {
+    const h = harnessWith({ retryAfterMs: 5000 });
     h.bul.attach(MN); // hi 1
-    vi.advanceTimersByTime(20_000);
-    const e = h.keep.lastFailed as BulEntry;
-    expect(e.acceptedSeq).toBeUndefined();
-    expect(retryHandoffIndicator(e)).toBe(1);
+    vi.advanceTimersByTime(9150);
+    expect(h.bul.get(KEY)).toMatchObject({ state: 'waiting', retryHi: 1 });
+    vi.advanceTimersByTime(5000);
+    expect(h.sends().at(-1)).toMatchObject({ hi: 1, attempt: 1 });
+    vi.advanceTimersByTime(9150);
+    expect(h.bul.get(KEY)?.state).toBe('waiting');
+    const n = h.sends().length;
+    h.bul.detach(KEY);
+    expect(h.bul.size).toBe(0);
+    expect(h.sends()).toHaveLength(n); // nothing to de-register: the LMA never answered
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('a refusal does not retry', () => {
+    const h = harnessWith({ retryAfterMs: 5000 });
+    h.bul.attach(MN);
+    h.bul.pba({ seq: 101, status: 154, lifetimeS: 0, hnps: [] });
+    expect(h.bul.size).toBe(0);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('a bound entry advertises every raIntervalMs until its routes go', () => {
+    const h = harnessWith({ raIntervalMs: () => 3000 });
+    h.bul.attach(MN);
+    h.bul.pba({ seq: 101, status: 0, lifetimeS: 600, hnps: [HNP] });
+    vi.advanceTimersByTime(9000);
+    const ras = () => h.all().filter((e) => e.kind === 'advertise') as Array<{ reason: string; atMs: number }>;
+    expect(ras().map((r) => [r.reason, r.atMs])).toEqual([
+      ['attach', 0],
+      ['periodic', 3000],
+      ['periodic', 6000],
+      ['periodic', 9000],
+    ]);
+    h.bul.detach(KEY);
+    vi.advanceTimersByTime(9000);
+    expect(ras()).toHaveLength(4);
   });
 });
 
@@ -431,12 +464,12 @@ describe('sessions with several prefixes, re-registration, dormant (seed 001)', 
     expect(h.kinds('advertise')).toMatchObject([{ hnps: [HNP, P2], withdrawn: [], reason: 'attach' }]);
   });
 
-  it('an Update Notification re-registers at once with HI 5; prefixes the PBA no longer lists are unprogrammed and withdrawn', () => {
+  it('an Update Notification re-registers at once with HI 5 (all-zero: the PBA says what is kept); prefixes the PBA no longer lists are unprogrammed and withdrawn', () => {
     const h = harness();
     h.bul.attach({ ...MN, requestedHnps: [] });
     h.bul.pba({ seq: 101, status: 0, lifetimeS: 60, hnps: [HNP, P2] });
-    expect(h.bul.reregister(KEY, 5)).toBe(true);
-    expect(h.sends().at(-1)).toMatchObject({ seq: 102, hi: 5, hnps: [HNP, P2], lifetimeS: 60 });
+    expect(h.bul.reregister(KEY, 5, [])).toBe(true);
+    expect(h.sends().at(-1)).toMatchObject({ seq: 102, hi: 5, hnps: [], lifetimeS: 60 });
     expect(h.bul.get(KEY)?.state).toBe('renewing');
     h.bul.pba({ seq: 102, status: 0, lifetimeS: 60, hnps: [HNP] });
     expect(h.kinds('unprogram')).toMatchObject([{ hnp: P2, iface: 'acc0' }]);
@@ -491,14 +524,14 @@ describe('any event in any order', () => {
       hnp: fc.option(fc.constantFrom(HNP, '2001:db8:a:2::/64'), { nil: undefined }),
       both: fc.boolean(),
     }),
-    fc.record({ type: fc.constant('timer' as const), timer: fc.constantFrom('retransmit' as const, 'refresh' as const, 'expire' as const) }),
+    fc.record({ type: fc.constant('timer' as const), timer: fc.constantFrom('retransmit' as const, 'refresh' as const, 'expire' as const, 'ra' as const, 'retry' as const) }),
     fc.record({ type: fc.constant('reregister' as const), hi: fc.constantFrom(2, 5), hnps: fc.option(fc.subarray([HNP, '2001:db8:a:2::/64']), { nil: undefined }) }),
   );
 
   it('never throws, and the kernel is programmed exactly while an entry holds routes', () => {
     fc.assert(
       fc.property(fc.array(arbEvent, { maxLength: 40 }), (events) => {
-        const env = { timings: DEFAULT_TIMINGS, seqStart: () => 1 };
+        const env = { timings: DEFAULT_TIMINGS, seqStart: () => 1, retryAfterMs: 5000, raIntervalMs: () => 3000 };
         let entry: BulEntry | undefined;
         const programmed = new Map<string, number>(); // hnp|iface -> count
         let now = 0n;
@@ -528,7 +561,8 @@ describe('any event in any order', () => {
           } else {
             expect(live).toEqual([]);
           }
-          if (entry && entry.state !== 'bound') expect(entry.pending).toBeDefined();
+          if (entry && entry.state !== 'bound' && entry.state !== 'waiting') expect(entry.pending).toBeDefined();
+          if (entry?.state === 'waiting') expect(entry.routes).toBe(false);
         }
       }),
       { numRuns: 2000 },
