@@ -7,8 +7,8 @@ import { METRICS_SCHEMA, Metrics, type Handover, type StageTables } from './sche
 import { stagesOf, type StageNames } from './stages.js';
 import { timelineOf, type TimedEvent } from './timeline.js';
 
-// From the run's inputs to metrics.json: time zero, the handovers (l2-move
-// events), each flow's metrics against the handovers of its two nodes, and
+// From the run's inputs to metrics.json: time zero, the handovers (the L2
+// events of MN interfaces: l2-move, l2-down, l2-up), each flow's metrics against the handovers of its two nodes, and
 // each handover's signaling timeline.
 
 export interface BuiltMetrics {
@@ -20,6 +20,11 @@ export interface BuiltMetrics {
   /** per flow and MN interface, with the times behind the plot */
   onInterfaces: FlowOnInterface[];
 }
+
+type L2Kind = NonNullable<Move['kind']>;
+const L2_KINDS: Record<string, L2Kind | undefined> = { 'l2-move': 'move', 'l2-down': 'detach', 'l2-up': 'attach' };
+/** the MAG side of a detach (to) or an attach (from) */
+export const NO_MAG = 'none';
 
 const big = (s: string | undefined) => (s === undefined ? undefined : BigInt(s));
 
@@ -50,18 +55,29 @@ export function buildMetrics(inp: RunInputs, opts: MetricOptions = DEFAULT_METRI
     .map((e) => ({ node: e.node, type: e.type, t: rel(BigInt(e.tNs)), data: (typeof e.data === 'object' && e.data !== null ? e.data : {}) as Record<string, unknown> }))
     .sort((a, b) => a.t - b.t);
 
-  // handovers: l2-move events, by the time the move started
-  const l2: Array<L2MoveData & { t: number }> = [];
+  // handovers: the L2 events of MN interfaces, by the time they started: a
+  // move, and (seed 001: another interface may carry on) a detach or attach
+  const l2: Array<L2MoveData & { t: number; kind: L2Kind }> = [];
   let badMoves = 0;
   for (const e of inp.events) {
-    if (e.type !== 'l2-move') continue;
+    const kind = L2_KINDS[e.type];
+    if (!kind) continue;
     const d = L2MoveData.safeParse(e.data);
-    if (d.success) l2.push({ ...d.data, t: rel(BigInt(d.data.tStartNs)) });
-    else badMoves++;
+    if (!d.success) {
+      badMoves++;
+      continue;
+    }
+    // the runner fills both MAG fields with the one the interface is on; a time of 0 is "not this edge"
+    const x = { ...d.data, kind, t: rel(BigInt(d.data.tStartNs)) };
+    if (kind === 'detach') x.to = NO_MAG;
+    if (kind === 'attach') x.from = NO_MAG;
+    if (x.tDownNs === '0') delete x.tDownNs;
+    if (x.tUpNs === '0') delete x.tUpNs;
+    l2.push(x);
   }
-  if (badMoves) warnings.push(`${badMoves} l2-move event(s) without the L2Event fields skipped`);
+  if (badMoves) warnings.push(`${badMoves} L2 event(s) (l2-move, l2-down, l2-up) without the L2Event fields skipped`);
   l2.sort((a, b) => a.t - b.t);
-  const moves: Move[] = l2.map((m, i) => ({ index: i + 1, node: m.node, iface: m.iface, from: m.from, to: m.to, t: m.t }));
+  const moves: Move[] = l2.map((m, i) => ({ index: i + 1, node: m.node, iface: m.iface, from: m.from, to: m.to, t: m.t, kind: m.kind }));
 
   const planNode = (name: string): PlanNode | undefined => inp.plan?.nodes.find((n) => n.name === name);
   const lmaNodes = new Set((inp.plan?.nodes ?? []).filter((n) => n.kind === 'lma').map((n) => n.name));
@@ -100,7 +116,7 @@ export function buildMetrics(inp: RunInputs, opts: MetricOptions = DEFAULT_METRI
       const h = f.handovers.find((x) => x.index === m.index);
       if (h) firstPacket[f.flow] = h.gapEndMs;
     }
-    return { index: m.index, node: m.node, iface: m.iface, from: m.from, to: m.to, tNs: src.tStartNs, atS: Math.round(m.t / 1e6) / 1e3, timeline: { ...tl, firstPacket } };
+    return { index: m.index, kind: m.kind ?? 'move', node: m.node, iface: m.iface, from: m.from, to: m.to, tNs: src.tStartNs, atS: Math.round(m.t / 1e6) / 1e3, timeline: { ...tl, firstPacket } };
   });
 
   const stages = stageTables(inp, events, base, warnings);

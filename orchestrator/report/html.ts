@@ -48,7 +48,7 @@ function handoverTable(m: Metrics): string {
   const flows = m.flows.map((f) => f.flow);
   const head = ['#', 'MN', 'move', 'at s', ...flows.flatMap((f) => [`${f} gap ms`, `${f} lost`, `${f} dup`, `${f} reord`, `${f} delay p50/p99 ms`, `${f} sender pause ms`]), 'RS', 'PBU sent', 'PBA rcvd', 'RA sent'];
   const rows = m.handovers.map((h) => {
-    const cells: unknown[] = [h.index, `${h.node}:${h.iface}`, `${h.from} → ${h.to}`, num(h.atS, 3)];
+    const cells: unknown[] = [h.index, `${h.node}:${h.iface}`, `${h.kind && h.kind !== 'move' ? `${h.kind} ` : ''}${h.from} → ${h.to}`, num(h.atS, 3)];
     for (const f of m.flows) {
       const x = f.handovers.find((y) => y.index === h.index);
       if (!x) cells.push('', '', '', '', '', '');

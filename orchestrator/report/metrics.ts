@@ -50,6 +50,8 @@ export interface Move {
   from: string;
   to: string;
   t: number; // ns since run start
+  /** move (l2-move, default), detach (l2-down: to is 'none'), attach (l2-up: from is 'none') */
+  kind?: 'move' | 'detach' | 'attach';
 }
 export interface MetricOptions {
   preMs: number;

@@ -117,6 +117,8 @@ export type Timeline = z.infer<typeof Timeline>;
 export const Handover = z
   .object({
     index: z.number().int().positive(), // 1, 2, ... in the order of the run
+    /** move: to another MAG; detach / attach: the interface left / came back ("none" on the other side); absent in older files: move */
+    kind: z.enum(['move', 'detach', 'attach']).optional(),
     node: z.string(), // the MN
     iface: z.string(),
     from: z.string(),

@@ -24,7 +24,7 @@ export function summaryTable(m: Metrics): string {
     const flows = m.flows.map((f) => f.flow);
     const header = ['#', 'MOVE', ...flows.flatMap((f) => [`${f} GAP ms`, `${f} LOST`]), 'PBU→PBA ms'];
     const rows = m.handovers.map((h) => {
-      const cells = [String(h.index), `${h.node}:${h.iface} ${h.from}→${h.to}`];
+      const cells = [String(h.index), `${h.node}:${h.iface} ${h.kind && h.kind !== 'move' ? `${h.kind} ` : ''}${h.from}→${h.to}`];
       for (const f of m.flows) {
         const x = f.handovers.find((y) => y.index === h.index);
         cells.push(x ? `${num(x.gapMs)}${x.recovered ? '' : '+'}` : '', x ? String(x.lost ?? '?') : '');

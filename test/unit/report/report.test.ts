@@ -98,3 +98,20 @@ describe('writeReport on a synthetic run folder', () => {
     expect(readFileSync(path.join(dir, 'report.html'), 'utf8')).toContain('no handovers');
   });
 });
+
+describe('detach and attach as handovers (seed 001: another interface may carry on)', () => {
+  it('counts l2-down and l2-up of an MN interface, with no MAG on the missing side', async () => {
+    const { appendFileSync } = await import('node:fs');
+    const run = makeSyntheticRun(tmp(), { moves: 0 });
+    const at = (ms: number) => (run.t0 + BigInt(ms * 1e6)).toString();
+    const l2 = (type: string, ms: number, edge: 'down' | 'up') =>
+      JSON.stringify({ node: 'orchestrator', type, tNs: at(ms + 1), data: { type, node: 'mn1', iface: 'wlan0', from: 'mag1', to: 'mag1', tStartNs: at(ms), tDownNs: edge === 'down' ? at(ms + 0.5) : '0', tUpNs: edge === 'up' ? at(ms + 0.5) : '0' } });
+    appendFileSync(path.join(run.dir, 'events.jsonl'), `${l2('l2-down', 3000, 'down')}\n${l2('l2-up', 5000, 'up')}\n`);
+    const { metrics } = await writeReport(run.dir);
+    expect(metrics.handovers.map((h) => [h.index, h.kind, h.from, h.to])).toEqual([[1, 'detach', 'mag1', 'none'], [2, 'attach', 'none', 'mag1']]);
+    expect(metrics.handovers[0]!.timeline).toMatchObject({ l2Down: 0.5, l2Up: null });
+    expect(metrics.handovers[1]!.timeline).toMatchObject({ l2Down: null, l2Up: 0.5 });
+    // both flows of mn1 over wlan0 pay for them
+    for (const f of metrics.flows) expect(f.handovers.map((h) => h.index)).toEqual([1, 2]);
+  });
+});
