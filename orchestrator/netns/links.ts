@@ -313,14 +313,18 @@ export class LinkController {
     att.planned = dst.interfaces.find((i) => i.name === port.iface) ?? this.extra.get(dst.name)?.get(port.iface) ?? att.planned;
   }
 
-  /** Admin down of the MAG end (bridge mode: of the MN's bridge port): the MN sees carrier loss. */
+  /**
+   * Admin down of the MAG end: the MN sees carrier loss and so does the MAG
+   * (its link goes down: it de-registers). Bridge mode: the MN's bridge port
+   * and the serving MAG's, so both modes look the same to the MAG.
+   */
   async down(node: string, iface: string): Promise<L2Event> {
     const tStart = process.hrtime.bigint();
     const att = this.tracked(node, iface);
     const seen = this.watch(node).waitFor(iface, ['down'], this.timeoutMs);
     seen.catch(() => undefined);
     const air = this.airs.get(key(node, iface));
-    if (air) await this.nsShell(air.plan.netns).apply([`link set dev ${air.plan.mnPort.name} down`]);
+    if (air) await this.nsShell(air.plan.netns).apply([`link set dev ${air.plan.mnPort.name} down`, ...this.magPortLines(air, att, 'down')]);
     else await this.shell(att.mag).apply([`link set dev ${att.peer} down`]);
     att.up = false;
     const [tDown] = await seen;
@@ -334,11 +338,17 @@ export class LinkController {
     const seen = this.watch(node).waitFor(iface, ['up'], this.timeoutMs);
     seen.catch(() => undefined);
     const air = this.airs.get(key(node, iface));
-    if (air) await this.nsShell(air.plan.netns).apply([`link set dev ${air.plan.mnPort.name} up`]);
+    if (air) await this.nsShell(air.plan.netns).apply([...this.magPortLines(air, att, 'up'), `link set dev ${air.plan.mnPort.name} up`]);
     else await this.shell(att.mag).apply([...this.addressLines(att), `link set dev ${att.peer} up`]);
     att.up = true;
     const [tUp] = await seen;
     return this.event('l2-up', att, att.mag, tStart, undefined, tUp);
+  }
+
+  /** Bridge mode: the serving MAG's port of the air segment, down or up (none when the plan has no port for it). */
+  private magPortLines(air: AirRuntime, att: Attachment, state: 'down' | 'up'): string[] {
+    const port = air.ports.find((p) => p.mag === att.mag);
+    return port ? [`link set dev ${port.port} ${state}`] : [];
   }
 
   async close(): Promise<void> {
