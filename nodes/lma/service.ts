@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { DataPlane } from '../dataplane/index.js';
+import type { LmaDataPlane } from '../dataplane/index.js';
 import { PrefixQueue } from '../dataplane/prefix-queue.js';
 import type { MessageOf } from '../protocol/index.js';
 import type { Bus } from '../runtime/bus.js';
@@ -42,7 +42,7 @@ export interface LmaServiceOptions {
   /** how long policy store answers are reused (ms); default 0 = read on every PBU (the role passes its option) */
   policyCacheMs?: number;
   /** null: program no kernel state */
-  dataplane: DataPlane | null;
+  dataplane: LmaDataPlane | null;
   log: Logger;
   /**
    * When the PBA leaves: 'handed-over' (default) once the Redis write and the
