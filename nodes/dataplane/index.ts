@@ -21,7 +21,7 @@ import {
 import { DataPlaneShell, type Line } from './shell.js';
 import type { Applied, BackendName, DataPlane, DataPlaneCounters, DataPlaneOptions, DataPlaneRole } from './types.js';
 
-export type { Applied, BackendChoice, BackendName, DataPlane, DataPlaneCounters, DataPlaneOptions, DataPlaneRole } from './types.js';
+export type { Applied, BackendChoice, BackendName, DataPlane, DataPlaneCounters, DataPlaneOptions, DataPlaneRole, LmaDataPlane, MagDataPlane } from './types.js';
 
 /**
  * Open the kernel data plane of an LMA or MAG: pick the backend (ip6tnl where

@@ -12,6 +12,8 @@ export const RULE_PREF = {
   uplink: 100,
   /** MAG: blackhole for unregistered uplink from the HNP pool (nodes/mag/access-kernel.ts) */
   uplinkGuard: 150,
+  /** MN (its own namespace): source routing, interface k at 1000 + k (nodes/mn/source-routing.ts) */
+  mnSourceBase: 1000,
 } as const;
 
 export const ROUTE_TABLE = {
@@ -19,4 +21,6 @@ export const ROUTE_TABLE = {
   uplinkBase: 100,
   /** seg6 backend: End.DT6 decapsulation routes */
   decap: 200,
+  /** MN (its own namespace): interface k's table 101 + k (nodes/mn/source-routing.ts) */
+  mnSourceBase: 101,
 } as const;

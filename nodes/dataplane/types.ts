@@ -37,22 +37,38 @@ export interface DataPlaneCounters {
   tolerated: number; // 'exists' on add / 'missing' on delete: already in the wanted state
 }
 
-export interface DataPlane {
+/** What every role's data plane has. */
+export interface DataPlaneBase {
   readonly backend: BackendName;
   readonly role: DataPlaneRole;
   readonly counters: Readonly<DataPlaneCounters>;
+  /** Stop the ip shell; kernel state stays (a restarted role re-initialises over it). */
+  close(): Promise<void>;
+}
+
+/** The LMA's view: routes of home network prefixes toward MAGs. */
+export interface LmaDataPlane extends DataPlaneBase {
   /** LMA: send the prefix to the MAG at pCoA (replaces any earlier binding in one step). dev: backhaul toward it, else looked up. */
   lmaBind(hnp: string, pCoA: string, dev?: string): Promise<Applied>;
-  /** LMA: forget the prefix (no route left; a missing one is fine). */
   /** LMA: the prefix to several MAGs at once, load-shared per flow (seed 001 section 3; seg6 backend) */
   lmaBindMulti(hnp: string, hops: ReadonlyArray<{ pCoA: string; dev?: string }>): Promise<Applied>;
+  /** LMA: forget the prefix (no route left; a missing one is fine). */
   lmaUnbind(hnp: string): Promise<Applied>;
   /** LMA: prefixes routed to this MAG now (a per-peer tunnel lives while this is > 0) */
   prefixCount(peer: string): number;
+}
+
+/** The MAG's view: uplink and downlink of the prefixes of its attached MNs. */
+export interface MagDataPlane extends DataPlaneBase {
   /** MAG: uplink of the prefix from accessIf into the tunnel to lmaAddress; downlink to accessIf. */
   magAttach(hnp: string, accessIf: string, lmaAddress: string): Promise<Applied>;
   /** MAG: remove uplink rule and downlink route of the prefix (missing ones are fine). */
   magDetach(hnp: string, accessIf: string): Promise<Applied>;
-  /** Stop the ip shell; kernel state stays (a restarted role re-initialises over it). */
-  close(): Promise<void>;
 }
+
+/**
+ * One kernel data plane object serves either role (its calls check `role`);
+ * a role holds it as its own view (LmaDataPlane, MagDataPlane) so it sees
+ * only its calls.
+ */
+export interface DataPlane extends LmaDataPlane, MagDataPlane {}

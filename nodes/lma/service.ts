@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { DataPlane } from '../dataplane/index.js';
+import type { LmaDataPlane } from '../dataplane/index.js';
 import { PrefixQueue } from '../dataplane/prefix-queue.js';
 import type { MessageOf } from '../protocol/index.js';
 import type { Bus } from '../runtime/bus.js';
@@ -42,7 +42,7 @@ export interface LmaServiceOptions {
   /** how long policy store answers are reused (ms); default 0 = read on every PBU (the role passes its option) */
   policyCacheMs?: number;
   /** null: program no kernel state */
-  dataplane: DataPlane | null;
+  dataplane: LmaDataPlane | null;
   log: Logger;
   /**
    * When the PBA leaves: 'handed-over' (default) once the Redis write and the
@@ -66,6 +66,7 @@ export interface LmaCounters {
   persistFailures: number;
   /** seed 001 2.2: Update Notifications to MAGs whose sessions lost prefixes, and their Acks */
   updateNotificationsSent: number;
+  updateNotificationsRetransmitted: number;
   updateNotificationAcks: number;
 }
 
@@ -74,6 +75,9 @@ const POLICY_CACHE_MAX = 100_000;
 const LOG_FIRST_REFUSALS = 50;
 const LOG_REFUSALS_EVERY = 1000;
 const nowMs = () => Number(process.hrtime.bigint()) / 1e6;
+/** Update Notification retransmission: first after this, doubling, this many times (RFC 7077 leaves the numbers open) */
+const UPN_RETRY_MS = 500;
+const UPN_RETRIES = 3;
 
 export class LmaService {
   readonly cache = new BindingCache();
@@ -90,9 +94,12 @@ export class LmaService {
     kernelFailures: 0,
     persistFailures: 0,
     updateNotificationsSent: 0,
+    updateNotificationsRetransmitted: 0,
     updateNotificationAcks: 0,
   };
   private upnSeq = 0;
+  /** Update Notifications awaiting their Ack: sequence -> retransmission timer */
+  private readonly upnPending = new Map<number, NodeJS.Timeout>();
   private readonly transports = new Map<string, MhTransport>(); // local address -> socket
   private readonly peers = new Map<string, HeartbeatMonitor>();
   private readonly timers = new Map<string, NodeJS.Timeout>();
@@ -162,6 +169,8 @@ export class LmaService {
     for (const h of this.peers.values()) h.stop();
     for (const t of this.timers.values()) clearTimeout(t);
     this.timers.clear();
+    for (const t of this.upnPending.values()) clearTimeout(t);
+    this.upnPending.clear();
     await Promise.all([...this.transports.values()].map((t) => t.close()));
     this.transports.clear();
     await this.kernelQueue.drain();
@@ -262,6 +271,8 @@ export class LmaService {
         return;
       case 'updateNotificationAck':
         this.counters.updateNotificationAcks++;
+        clearTimeout(this.upnPending.get(m.msg.sequence));
+        this.upnPending.delete(m.msg.sequence);
         this.o.log.info({ mag: m.src, seq: m.msg.sequence, status: m.msg.status }, 'Update Notification Ack');
         return;
       default:
@@ -446,10 +457,26 @@ export class LmaService {
    */
   private notify(n: SessionNotice): void {
     this.upnSeq = (this.upnSeq + 1) & 0xffff;
-    const msg = buildUpdateNotification(n, this.upnSeq);
-    this.transportFor(n.pCoA).send(msg, n.pCoA, undefined, this.localFor.get(n.pCoA));
-    this.counters.updateNotificationsSent++;
-    this.o.log.info({ mag: n.pCoA, mnId: n.mnId, llId: n.llId, keeps: n.keeps, seq: this.upnSeq }, 'Update Notification sent');
+    const seq = this.upnSeq;
+    const msg = buildUpdateNotification(n, seq);
+    // A is set: until the MAG's Ack (same sequence number) arrives, the same
+    // notification goes again after UPN_RETRY_MS, doubling, UPN_RETRIES times
+    // (RFC 7077 asks the LMA to retransmit an unacknowledged UPN)
+    const send = (attempt: number) => {
+      if (this.stopped) return;
+      this.transportFor(n.pCoA).send(msg, n.pCoA, undefined, this.localFor.get(n.pCoA));
+      this.counters.updateNotificationsSent++;
+      if (attempt > 0) this.counters.updateNotificationsRetransmitted++;
+      if (attempt >= UPN_RETRIES) {
+        this.upnPending.delete(seq);
+        return;
+      }
+      const t = setTimeout(() => send(attempt + 1), UPN_RETRY_MS * 2 ** attempt);
+      t.unref?.();
+      this.upnPending.set(seq, t);
+    };
+    send(0);
+    this.o.log.info({ mag: n.pCoA, mnId: n.mnId, llId: n.llId, keeps: n.keeps, seq }, 'Update Notification sent');
   }
 
   private emitBindingEvents(events: LmaBindingEvent[]): void {
