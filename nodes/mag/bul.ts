@@ -4,9 +4,15 @@
 // or cancel a timer, program the kernel, advertise, report), as data. The
 // role performs them; tests drive it with fake clocks and no I/O.
 //
-// States: registering (first PBU outstanding), bound, renewing (refresh PBU
-// outstanding, routes stay), deregistering (lifetime-0 PBU outstanding, routes
-// already gone). An entry leaves the list with a `removed` effect.
+// An entry is one mobility session: its own access interface, sequence
+// counter (RFC 6275 11.7.1), prefixes (one HNP option each), routes and RAs.
+//
+// States: registering (first PBU outstanding), bound, renewing (refresh or
+// re-registration PBU outstanding, routes stay), deregistering (lifetime-0
+// PBU outstanding, routes already gone), waiting (no PBA came at all: the
+// retry timer registers again while the MN stays). An entry leaves the list
+// with a `removed` effect. Periodic RAs (timer ra) and retries (timer retry)
+// are timers of the entry like retransmissions.
 //
 // Retransmission (RFC 6275 11.8 as used by RFC 5213 6.9.4): every
 // retransmission carries a new sequence number, the interval doubles from

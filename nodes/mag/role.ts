@@ -6,7 +6,7 @@ import { publishEvent, type RoleEventName, type RoleEvents } from '../runtime/ev
 import { LinkMonitor, type LinkState } from '../runtime/link-monitor.js';
 import { MhTransport, transportOptionsFor, type Inbound } from '../runtime/mh-transport.js';
 import { NdpRouter } from '../runtime/ndp.js';
-import { magAllowed, PolicyStore, sessionPrefixes, type MnProfile } from '../runtime/policy-store.js';
+import { PolicyStore, type MnProfile } from '../runtime/policy-store.js';
 import type { Role, RoleContext } from '../runtime/role.js';
 import { AccessKernel } from './access-kernel.js';
 import { accessInterfaces, type AccessIface, type ServedMn } from './access.js';
