@@ -30,7 +30,7 @@ if [ "$major" -lt 20 ]; then echo "setup: Node >= 20 needed, found $(node --vers
 
 stamp=node_modules/.pmiplab-lock.sha
 want=$(sha256sum package-lock.json | cut -d' ' -f1)
-if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ] || [ ! -e node_modules/raw-socket/build/Release/raw.node ]; then
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   echo "setup: npm ci"
   npm ci --no-audit --no-fund
   echo "$want" > "$stamp"
