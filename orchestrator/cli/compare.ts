@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { shootPage } from '../report/browser.js';
 import { compareHtml } from '../report/compare-page.js';
 import { compareGroups, loadGroups } from '../study/compare.js';
 import { parseFlags } from './flags.js';
@@ -39,5 +40,6 @@ export function compareCommand(): Command {
         process.stdout.write(`\nsettings that differ:\n${c.settings.map((s) => `  ${s.path}: ${s.values.map((v) => (v === undefined ? '(absent)' : JSON.stringify(v))).join(' | ')}`).join('\n')}\n`);
       } else process.stdout.write('\nthe resolved plans are the same\n');
       process.stdout.write(`\npage: ${shown(path.resolve(f.output))}\n`);
+      process.stderr.write(`${path.basename(f.output)} ${(await shootPage(path.resolve(f.output))).line}\n`);
     });
 }
