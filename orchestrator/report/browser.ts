@@ -104,6 +104,14 @@ export function figureProblems(figures: FigureCheck[]): string[] {
   return out;
 }
 
+/** The page with `first` right after <head> and `last` right before </body>. */
+function withScripts(html: string, first: string, last: string): string {
+  const at = html.lastIndexOf('</body>');
+  const withLast = at >= 0 ? `${html.slice(0, at)}${last}${html.slice(at)}` : `${html}${last}`;
+  const head = /<head[^>]*>/i.exec(withLast);
+  return head ? `${withLast.slice(0, head.index + head[0].length)}${first}${withLast.slice(head.index + head[0].length)}` : `${first}${withLast}`;
+}
+
 const chromeArgs = (profile: string) => ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-dev-shm-usage', '--hide-scrollbars', `--user-data-dir=${profile}`];
 
 /**
@@ -114,13 +122,8 @@ export async function checkPageInBrowser(htmlFile: string, opts: { chromium: str
   const timeout = opts.timeoutMs ?? 90_000;
   const work = mkdtempSync(path.join(tmpdir(), 'pmiplab-browser-'));
   try {
-    const html = readFileSync(htmlFile, 'utf8');
     const page = path.join(work, 'check.html');
-    const at = html.lastIndexOf('</body>');
-    const withCheck = at >= 0 ? `${html.slice(0, at)}${CHECK_SCRIPT}${html.slice(at)}` : `${html}${CHECK_SCRIPT}`;
-    const head = /<head[^>]*>/i.exec(withCheck);
-    const hooked = head ? `${withCheck.slice(0, head.index + head[0].length)}${ERROR_HOOK}${withCheck.slice(head.index + head[0].length)}` : `${ERROR_HOOK}${withCheck}`;
-    writeFileSync(page, hooked);
+    writeFileSync(page, withScripts(readFileSync(htmlFile, 'utf8'), ERROR_HOOK, CHECK_SCRIPT));
     const url = pathToFileURL(page).href;
     const dump = await execa(opts.chromium, [...chromeArgs(path.join(work, 'profile')), '--dump-dom', url], { timeout, reject: false });
     const found = parseCheck(dump.stdout);
@@ -161,4 +164,43 @@ export async function shootPage(htmlFile: string): Promise<{ line: string; check
   const shot = check.screenshot ? `screenshot ${path.basename(check.screenshot)}` : 'no screenshot';
   const line = check.problems.length ? `in Chromium: ${check.problems.length} problem(s): ${check.problems.join('; ')}; ${shot}` : `in Chromium: ${check.figures.length} plot(s) drawn, no script error; ${shot}`;
   return { line, check };
+}
+
+// Timing of one page open, read by the page itself (performance.now(): ms
+// from the navigation's start): `parsed` when the parser reaches the end of
+// <body> (every inline SVG parsed), `layout` after a forced layout there
+// (every plot laid out: what a paint needs), `load` in the load event.
+const TIMING_SCRIPT = `<script>(function(){
+var t={parsed:performance.now(),layout:0,load:0};document.documentElement.getBoundingClientRect();void document.body.offsetHeight;
+t.layout=performance.now();
+function put(){var p=document.getElementById('${MARKER}-t')||document.createElement('pre');p.id='${MARKER}-t';p.textContent=JSON.stringify(t);document.body.appendChild(p);}
+put();addEventListener('load',function(){t.load=performance.now();put();});
+})();</script>`;
+
+const PageTiming = z.object({ parsed: z.number(), layout: z.number(), load: z.number() });
+export interface PageOpen {
+  /** ms from the navigation's start: the whole page parsed, laid out, its load event (0: not seen) */
+  parsedMs: number;
+  layoutMs: number;
+  loadMs: number;
+  /** ms the whole chromium command took (browser start and exit included) */
+  wallMs: number;
+}
+
+/** Open a page once in headless Chromium and read how long it took (see TIMING_SCRIPT). */
+export async function timePageInBrowser(htmlFile: string, opts: { chromium: string; timeoutMs?: number }): Promise<PageOpen> {
+  const work = mkdtempSync(path.join(tmpdir(), 'pmiplab-browser-'));
+  try {
+    const page = path.join(work, 'timed.html');
+    writeFileSync(page, withScripts(readFileSync(htmlFile, 'utf8'), '', TIMING_SCRIPT));
+    const t0 = process.hrtime.bigint();
+    const dump = await execa(opts.chromium, [...chromeArgs(path.join(work, 'profile')), '--dump-dom', pathToFileURL(page).href], { timeout: opts.timeoutMs ?? 90_000, reject: false });
+    const wallMs = Number(process.hrtime.bigint() - t0) / 1e6;
+    const m = new RegExp(`<pre id="${MARKER}-t">([\\s\\S]*?)</pre>`).exec(dump.stdout);
+    const t = m ? PageTiming.safeParse(JSON.parse(unescapeText(m[1] ?? ''))) : null;
+    if (!t?.success) throw new Error(`no timing from the page (exit ${dump.exitCode}${dump.timedOut ? ', timed out' : ''})`);
+    return { parsedMs: t.data.parsed, layoutMs: t.data.layout, loadMs: t.data.load, wallMs };
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
 }
