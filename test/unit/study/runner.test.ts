@@ -6,6 +6,7 @@ import { silentProgress, type Progress } from '../../../orchestrator/cli/progres
 import { METRICS_SCHEMA, type Metrics } from '../../../orchestrator/report/schema.js';
 import { createSweepDir, loadSweepDir, runSweep, type CellRunner } from '../../../orchestrator/study/runner.js';
 import { planSweep } from '../../../orchestrator/study/sweep-file.js';
+import { summaryRows, sweepStats } from '../../../orchestrator/study/summary.js';
 
 // The sweep loop without root: a fake cell writes a metrics.json whose gap
 // depends on the cell's parameters; a failing cell is recorded and the sweep
@@ -83,6 +84,11 @@ describe('sweep runner', () => {
     const html = readFileSync(path.join(out, 'summary.html'), 'utf8');
     expect(html).toContain('<svg');
     expect(html).toContain('cell p2-r1 broke');
+    // the table `pmiplab sweep` prints: a row per grid point and flow, short parameter names
+    const rows = summaryRows(state, sweepStats(out, state));
+    expect(rows[0]).toEqual(['POINT', 'DELAY', 'RATE', 'FLOW', 'N', 'GAP MS [95%]', 'LOST [95%]', 'ADDED DELAY MS [95%]', 'REORD', 'CELL S']);
+    expect(rows.find((r) => r[0] === 'p3')?.slice(0, 7)).toEqual(['p3', '20ms', '100', 'up', '6', '26.0 [25.0, 27.0]', '1 [1, 1]']);
+    expect(rows.filter((r) => r[0] === 'p2')).toHaveLength(1);
   });
 
   it('resumes: finished cells are skipped, failed and unfinished ones run again', async () => {
