@@ -3,6 +3,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { badInput } from '../errors.js';
+import { shootPage } from '../report/browser.js';
 import { ladderHtml } from '../report/ladder-page.js';
 import { RUN_ID_RE, runPaths } from '../run/paths.js';
 import { buildLadder } from '../study/ladder.js';
@@ -29,5 +30,6 @@ export function ladderCommand(): Command {
       const counts = new Map<string, number>();
       for (const a of l.arrows) counts.set(a.kind, (counts.get(a.kind) ?? 0) + 1);
       process.stdout.write(`${l.arrows.length} messages (${[...counts].map(([k, n]) => `${n} ${k}`).join(', ')}), ${l.handovers.length} handovers${l.problems.length ? `, ${l.problems.length} problems` : ''}\npage: ${shown(out)}\n`);
+      process.stderr.write(`${path.basename(out)} ${(await shootPage(path.resolve(out))).line}\n`);
     });
 }

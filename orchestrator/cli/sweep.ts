@@ -3,8 +3,10 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { badInput } from '../errors.js';
+import { shootPage } from '../report/browser.js';
 import { requireRoot } from '../system/tools.js';
 import { createSweepDir, loadSweepDir, runSweep } from '../study/runner.js';
+import { summaryRows, sweepStats } from '../study/summary.js';
 import { loadSweep, pointLabel } from '../study/sweep-file.js';
 import { sweepPaths } from '../study/sweep-state.js';
 import { parseFlags } from './flags.js';
@@ -70,6 +72,8 @@ export function sweepCommand(): Command {
       const outcome = await runSweep(state, { dir, progress, cellProgress: f.verbose ? terminalProgress() : silentProgress, capture: f.capture });
       const p = sweepPaths(dir);
       const rel = shown;
+      progress.info(`summary.html ${(await shootPage(p.html)).line}`);
+      process.stdout.write(`\n${table(summaryRows(state, sweepStats(dir, state)))}\n`);
       process.stdout.write(
         `\nsweep ${state.name}: ${outcome.ran} cells run, ${outcome.skipped} finished before, ${outcome.failed} failed\nsummary: ${rel(p.html)} (${rel(p.csv)}, ${rel(p.state)})\n`,
       );

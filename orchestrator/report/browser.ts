@@ -5,15 +5,22 @@ import { pathToFileURL } from 'node:url';
 import { execa } from 'execa';
 import { z } from 'zod';
 
-// report.html in a real browser: headless Chromium (Debian's `chromium`,
+// The pages in a real browser (report.html, a sweep's summary.html, the
+// compare page, ladder.html): headless Chromium (Debian's `chromium`,
 // images/setup.sh) lays the page out, and a check script, added to a copy of
-// the page (report.html itself stays script-free), measures every plot's
+// the page (the page itself stays script-free), measures every plot's
 // marks with getBBox and writes what it found into an element that
-// --dump-dom prints. A second run takes the screenshot (report.png) at the
+// --dump-dom prints. A second run takes the screenshot (report.png, ...) at the
 // page's full height. No DevTools protocol: two plain command lines.
 
 const MARKER = 'pmiplab-check';
 const MAX_SHOT_HEIGHT = 16_000;
+
+// First thing in the page: script errors, failed resources (capture phase)
+// and console.error calls are collected, for the check at the end.
+const ERROR_HOOK = `<script>(function(){var e=window.__pmiplabErrors=[];
+addEventListener('error',function(v){var t=v.target;e.push(v.message?String(v.message):'resource failed: '+((t&&(t.src||t.href))||(t&&t.tagName)||'?'));},true);
+var c=console.error;console.error=function(){e.push('console.error: '+Array.prototype.join.call(arguments,' '));return c.apply(console,arguments);};})();</script>`;
 
 // ES5, no dependencies: runs at the end of <body>, after every inline SVG is parsed.
 const CHECK_SCRIPT = `<script>(function(){
@@ -40,6 +47,7 @@ for(var i=0;i<figs.length;i++){
   out.figures.push(f);
 }
 out.height=Math.ceil(document.documentElement.scrollHeight);
+var pe=window.__pmiplabErrors||['the error hook did not run'];for(var q=0;q<pe.length;q++)out.errors.push(pe[q]);
 }catch(e){out.errors.push(String(e&&e.message||e));}
 var pre=document.createElement('pre');pre.id='${MARKER}';pre.textContent=JSON.stringify(out);document.body.appendChild(pre);
 })();</script>`;
@@ -96,20 +104,26 @@ export function figureProblems(figures: FigureCheck[]): string[] {
   return out;
 }
 
+/** The page with `first` right after <head> and `last` right before </body>. */
+function withScripts(html: string, first: string, last: string): string {
+  const at = html.lastIndexOf('</body>');
+  const withLast = at >= 0 ? `${html.slice(0, at)}${last}${html.slice(at)}` : `${html}${last}`;
+  const head = /<head[^>]*>/i.exec(withLast);
+  return head ? `${withLast.slice(0, head.index + head[0].length)}${first}${withLast.slice(head.index + head[0].length)}` : `${first}${withLast}`;
+}
+
 const chromeArgs = (profile: string) => ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-dev-shm-usage', '--hide-scrollbars', `--user-data-dir=${profile}`];
 
 /**
- * Open the report page in headless Chromium and check every plot; with
+ * Open a page in headless Chromium and check every plot; with
  * `screenshot`, also write a PNG of the whole page there.
  */
-export async function checkReportInBrowser(htmlFile: string, opts: { chromium: string; screenshot?: string; timeoutMs?: number }): Promise<BrowserCheck> {
+export async function checkPageInBrowser(htmlFile: string, opts: { chromium: string; screenshot?: string; timeoutMs?: number }): Promise<BrowserCheck> {
   const timeout = opts.timeoutMs ?? 90_000;
   const work = mkdtempSync(path.join(tmpdir(), 'pmiplab-browser-'));
   try {
-    const html = readFileSync(htmlFile, 'utf8');
     const page = path.join(work, 'check.html');
-    const at = html.lastIndexOf('</body>');
-    writeFileSync(page, at >= 0 ? `${html.slice(0, at)}${CHECK_SCRIPT}${html.slice(at)}` : `${html}${CHECK_SCRIPT}`);
+    writeFileSync(page, withScripts(readFileSync(htmlFile, 'utf8'), ERROR_HOOK, CHECK_SCRIPT));
     const url = pathToFileURL(page).href;
     const dump = await execa(opts.chromium, [...chromeArgs(path.join(work, 'profile')), '--dump-dom', url], { timeout, reject: false });
     const found = parseCheck(dump.stdout);
@@ -128,6 +142,64 @@ export async function checkReportInBrowser(htmlFile: string, opts: { chromium: s
       else problems.push(`no screenshot (exit ${shot.exitCode}${shot.timedOut ? ', timed out' : ''})`);
     }
     return { figures: found.figures, problems, screenshot };
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+/** The run report's check (the same for every page). */
+export const checkReportInBrowser = checkPageInBrowser;
+
+/** The screenshot kept beside a page: report.html → report.png, summary.html → summary.png. */
+export const screenshotBeside = (htmlFile: string) => htmlFile.replace(/\.html?$/i, '') + '.png';
+
+/**
+ * For the commands that write a page: check it in Chromium and keep its
+ * screenshot beside it when Chromium is installed; a line to print either way.
+ */
+export async function shootPage(htmlFile: string): Promise<{ line: string; check: BrowserCheck | null }> {
+  const chromium = findChromium();
+  if (!chromium) return { line: 'no chromium: no screenshot (images/setup.sh installs it)', check: null };
+  const check = await checkPageInBrowser(htmlFile, { chromium, screenshot: screenshotBeside(htmlFile) });
+  const shot = check.screenshot ? `screenshot ${path.basename(check.screenshot)}` : 'no screenshot';
+  const line = check.problems.length ? `in Chromium: ${check.problems.length} problem(s): ${check.problems.join('; ')}; ${shot}` : `in Chromium: ${check.figures.length} plot(s) drawn, no script error; ${shot}`;
+  return { line, check };
+}
+
+// Timing of one page open, read by the page itself (performance.now(): ms
+// from the navigation's start): `parsed` when the parser reaches the end of
+// <body> (every inline SVG parsed), `layout` after a forced layout there
+// (every plot laid out: what a paint needs), `load` in the load event.
+const TIMING_SCRIPT = `<script>(function(){
+var t={parsed:performance.now(),layout:0,load:0};document.documentElement.getBoundingClientRect();void document.body.offsetHeight;
+t.layout=performance.now();
+function put(){var p=document.getElementById('${MARKER}-t')||document.createElement('pre');p.id='${MARKER}-t';p.textContent=JSON.stringify(t);document.body.appendChild(p);}
+put();addEventListener('load',function(){t.load=performance.now();put();});
+})();</script>`;
+
+const PageTiming = z.object({ parsed: z.number(), layout: z.number(), load: z.number() });
+export interface PageOpen {
+  /** ms from the navigation's start: the whole page parsed, laid out, its load event (0: not seen) */
+  parsedMs: number;
+  layoutMs: number;
+  loadMs: number;
+  /** ms the whole chromium command took (browser start and exit included) */
+  wallMs: number;
+}
+
+/** Open a page once in headless Chromium and read how long it took (see TIMING_SCRIPT). */
+export async function timePageInBrowser(htmlFile: string, opts: { chromium: string; timeoutMs?: number }): Promise<PageOpen> {
+  const work = mkdtempSync(path.join(tmpdir(), 'pmiplab-browser-'));
+  try {
+    const page = path.join(work, 'timed.html');
+    writeFileSync(page, withScripts(readFileSync(htmlFile, 'utf8'), '', TIMING_SCRIPT));
+    const t0 = process.hrtime.bigint();
+    const dump = await execa(opts.chromium, [...chromeArgs(path.join(work, 'profile')), '--dump-dom', pathToFileURL(page).href], { timeout: opts.timeoutMs ?? 90_000, reject: false });
+    const wallMs = Number(process.hrtime.bigint() - t0) / 1e6;
+    const m = new RegExp(`<pre id="${MARKER}-t">([\\s\\S]*?)</pre>`).exec(dump.stdout);
+    const t = m ? PageTiming.safeParse(JSON.parse(unescapeText(m[1] ?? ''))) : null;
+    if (!t?.success) throw new Error(`no timing from the page (exit ${dump.exitCode}${dump.timedOut ? ', timed out' : ''})`);
+    return { parsedMs: t.data.parsed, layoutMs: t.data.layout, loadMs: t.data.load, wallMs };
   } finally {
     rmSync(work, { recursive: true, force: true });
   }

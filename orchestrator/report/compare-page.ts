@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import type { TopLevelSpec } from 'vega-lite';
 import type { Comparison } from '../study/compare.js';
 import { STUDY_METRICS } from '../study/samples.js';
@@ -40,8 +42,19 @@ export function distributionSpec(c: Comparison, metric: string): TopLevelSpec | 
   } as TopLevelSpec;
 }
 
-export async function compareHtml(c: Comparison): Promise<string> {
-  const groupRows = c.groups.map((g) => [g.label, g.detail, g.dir, g.runs, Object.keys(g.samples).join(', '), Object.values(g.samples)[0]?.gapMs.length ?? 0]);
+/** A group's own page, relative to the compare page's folder: a sweep's summary.html, a run's report.html (null: none). */
+export function groupPage(dir: string, pageDir: string): string | null {
+  const page = ['summary.html', 'report.html'].map((f) => path.join(dir, f)).find((f) => existsSync(f));
+  return page ? path.relative(pageDir, page).split(path.sep).join('/') : null;
+}
+
+export async function compareHtml(c: Comparison, opts: { pageDir?: string } = {}): Promise<string> {
+  const pageDir = opts.pageDir ?? process.cwd();
+  const folder = (dir: string) => {
+    const page = groupPage(dir, pageDir);
+    return page ? `<a href="${esc(page)}">${esc(dir)}</a>` : esc(dir);
+  };
+  const groupRows = c.groups.map((g) => [esc(g.label), esc(g.detail), folder(g.dir), g.runs, esc(Object.keys(g.samples).join(', ')), Object.values(g.samples)[0]?.gapMs.length ?? 0]);
   const settings = c.settings.length
     ? htmlTable(['setting (resolved plan)', ...c.groups.map((g) => g.label)], c.settings.map((s) => [s.path, ...s.values.map((v) => (v === undefined ? '(absent)' : JSON.stringify(v)))]))
     : '<p>the resolved plans are the same (apart from the run id, its namespace names and the source file)</p>';
@@ -63,7 +76,7 @@ ${svg ? `<figure>${svg}</figure>` : ''}
 <html lang="en"><head><meta charset="utf-8"><title>pmiplab compare</title>
 <style>${PAGE_STYLE}</style></head><body>
 <h1>pmiplab compare: ${c.groups.length} groups</h1>
-<section><h2>groups</h2>${htmlTable(['group', 'what', 'folder', 'runs', 'flows', 'handovers (first flow)'], groupRows)}</section>
+<section><h2>groups</h2>${htmlTable(['group', 'what', 'folder (its page)', 'runs', 'flows', 'handovers (first flow)'], groupRows, true)}</section>
 <section><h2>settings that differ</h2>${settings}</section>
 ${sections.join('\n')}
 <section><h2>statistics</h2><ul class="note">

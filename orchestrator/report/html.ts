@@ -87,7 +87,12 @@ function stagesHtml(m: Metrics): string | null {
     .join('');
 }
 
-export function reportHtml(m: Metrics, plots: HtmlPlots): string {
+/** Pages beside report.html in the run folder that it links to. */
+export interface ReportLinks {
+  ladder?: string | null;
+}
+
+export function reportHtml(m: Metrics, plots: HtmlPlots, links: ReportLinks = {}): string {
   const title = `pmiplab run ${m.run.runId ?? '?'}: ${m.run.name ?? ''}`;
   const facts = [
     ['data plane', m.run.dataPlane ?? 'not recorded'],
@@ -97,6 +102,7 @@ export function reportHtml(m: Metrics, plots: HtmlPlots): string {
     ['flows', m.flows.map((f) => `${f.flow} (${f.from ?? '?'} → ${f.to ?? '?'})`).join(', ') || 'none'],
     ['generated', m.run.generatedAt],
   ];
+  const ladderLink = links.ladder ? `<p>Signaling as message sequence charts, read from the captures: <a href="${esc(links.ladder)}">${esc(links.ladder)}</a></p>` : '';
   const section = (h: string, body: string | null, note = '') => (body ? `<section><h2>${esc(h)}</h2>${note ? `<p class="note">${esc(note)}</p>` : ''}${body}</section>` : '');
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${esc(title)}</title>
@@ -113,6 +119,7 @@ th{background:#f5f5f5}td.n{text-align:right;font-variant-numeric:tabular-nums}
 <dl>${facts.map(([k, v]) => `<dt>${esc(k)}</dt><dd>${esc(v)}</dd>`).join('')}</dl>
 ${m.run.signalingImpairment ? `<p class="impair">Signaling delay/loss was applied in user space, to signaling only: ${esc(m.run.signalingImpairment)}. Data packets were not delayed.</p>` : ''}
 ${section('flows', flowsTable(m))}
+${ladderLink}
 ${section('handovers', m.handovers.length ? handoverTable(m) : '<p>no handovers in this run</p>', 'gap: longest time without arrivals around the L2 event ("+": the flow had not recovered when sending stopped); RS / PBU / PBA / RA: ms after the L2 event')}
 ${section('received sequence over time', plots.sequence.map((s) => `<figure>${s}</figure>`).join('') || null)}
 ${section('around each handover', plots.zoom ? `<figure>${plots.zoom}</figure>` : null)}

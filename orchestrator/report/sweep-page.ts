@@ -77,7 +77,13 @@ export function sweepMetricSpec(state: SweepState, stats: PointStat[], metric: s
   } as TopLevelSpec;
 }
 
-export async function sweepHtml(state: SweepState, stats: PointStat[]): Promise<string> {
+/** Pages in the sweep folder the summary links to. */
+export interface SweepLinks {
+  /** compare.html of the grid points (`pmiplab compare <sweep folder>` writes it there) */
+  compare?: string | null;
+}
+
+export async function sweepHtml(state: SweepState, stats: PointStat[], links: SweepLinks = {}): Promise<string> {
   const params = state.parameters.map((p) => p.path);
   const count = (s: string) => state.cells.filter((c) => c.status === s).length;
   const facts: Array<[string, string]> = [
@@ -111,6 +117,7 @@ export async function sweepHtml(state: SweepState, stats: PointStat[]): Promise<
 <style>${PAGE_STYLE}</style></head><body>
 <h1>pmiplab sweep ${esc(state.name)}</h1>
 <dl>${facts.map(([k, v]) => `<dt>${esc(k)}</dt><dd>${esc(v)}</dd>`).join('')}</dl>
+<p>${links.compare ? `The grid points side by side, with a test of difference for every pair: <a href="${esc(links.compare)}">${esc(links.compare)}</a>` : 'The grid points side by side, with a test of difference for every pair: <code>pmiplab compare &lt;this folder&gt;</code> writes compare.html here.'}</p>
 <section><h2>cells</h2>${htmlTable(['cell', ...params, 'rep', 'status', 'seconds', 'run', 'error'], cellRows, true)}</section>
 ${sections.join('\n')}
 <section><h2>statistics</h2><ul class="note">

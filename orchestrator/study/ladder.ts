@@ -12,7 +12,8 @@ import { readMetrics } from './samples.js';
 // message left and ends when it arrived. Capture times are CLOCK_REALTIME;
 // the events' are CLOCK_MONOTONIC: the offset is the median difference
 // between a MAG's pbu-sent events and the same PBUs (sequence number) in its
-// own capture, so the arrows sit on the run's time axis, per handover.
+// own capture (less any signaling delay the PBU waited in user space before
+// the send), so the arrows sit on the run's time axis, per handover.
 
 export interface LadderArrow {
   kind: string;
@@ -52,6 +53,17 @@ function describe(m: Message): { label: string; sequence: number | null } {
 
 interface PlanLike {
   nodes: Array<{ name: string; kind: string; interfaces: Array<{ name: string; addresses: string[] }> }>;
+  links?: Array<{ endpoints: Array<{ node: string }>; signaling?: { delayMs: number; messages?: string[] } }>;
+}
+
+/**
+ * The signaling delay a node's PBUs wait in user space before they are sent
+ * (a link's `signaling.delay`, nodes/runtime/mh-transport.ts): between the
+ * pbu-sent event and the wire, so the clock offset must not count it.
+ */
+export function pbuSendDelayNs(plan: PlanLike, node: string): bigint {
+  const l = (plan.links ?? []).find((x) => x.signaling && x.signaling.delayMs > 0 && x.endpoints.some((e) => e.node === node) && (!x.signaling.messages || x.signaling.messages.includes('pbu')));
+  return l?.signaling ? BigInt(Math.round(l.signaling.delayMs * 1e6)) : 0n;
 }
 
 interface Seen {
@@ -121,7 +133,7 @@ export function buildLadder(runDir: string): Ladder {
     if (e.type !== 'pbu-sent') continue;
     const seq = Number((e.data as { seq?: unknown } | undefined)?.seq);
     const a = arrows.find((x) => x.kind === 'pbu' && x.from === e.node && x.sequence === seq && x.txNs !== null);
-    if (a?.txNs != null) offsets.push(a.txNs - BigInt(e.tNs));
+    if (a?.txNs != null) offsets.push(a.txNs - BigInt(e.tNs) - pbuSendDelayNs(plan, e.node));
   }
   offsets.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   const clockOffsetNs = offsets.length ? (offsets[Math.floor(offsets.length / 2)] as bigint) : null;

@@ -63,3 +63,29 @@ export function statsCsv(state: SweepState, rows: PointStat[]): string {
 }
 
 export const relCell = (dir: string, id: string) => path.relative(dir, sweepPaths(dir).cell(id));
+
+/** A parameter key as a column head: the last name of its first path ("scenario[0].action.rate, ..." → "rate"). */
+export const shortParam = (key: string) => (key.split(',')[0] ?? key).trim().split('.').pop()?.replace(/\[\d+\]$/, '') ?? key;
+
+/**
+ * The sweep's numbers as text rows (head first): per grid point and flow,
+ * the handovers pooled (n), and per metric the median with its 95% interval;
+ * the seconds its cells took. `pmiplab sweep` prints it at the end.
+ */
+export function summaryRows(state: SweepState, rows: PointStat[]): string[][] {
+  const params = state.parameters.map((p) => p.path);
+  const f = (v: number | null, d: number) => (v === null ? '-' : v.toFixed(d));
+  const ci = (s: PointStat | undefined, d: number) => (s && s.median !== null ? `${f(s.median, d)} [${f(s.lo, d)}, ${f(s.hi, d)}]` : '-');
+  const out: string[][] = [['POINT', ...params.map(shortParam).map((p) => p.toUpperCase()), 'FLOW', 'N', 'GAP MS [95%]', 'LOST [95%]', 'ADDED DELAY MS [95%]', 'REORD', 'CELL S']];
+  for (const p of state.points) {
+    const secs = state.cells.filter((c) => c.point === p.id && c.durationS !== null).map((c) => c.durationS!.toFixed(1)).join('/') || '-';
+    const mine = rows.filter((r) => r.point === p.id);
+    const flows = [...new Set(mine.map((r) => r.flow))];
+    if (!flows.length) out.push([p.id, ...params.map((x) => valueLabel(p.values[x])), '-', '0', '-', '-', '-', '-', secs]);
+    for (const flow of flows) {
+      const m = (k: MetricKey) => mine.find((r) => r.flow === flow && r.metric === k);
+      out.push([p.id, ...params.map((x) => valueLabel(p.values[x])), flow, String(m('gapMs')?.n ?? 0), ci(m('gapMs'), 1), ci(m('lost'), 0), ci(m('addedDelayMs'), 2), f(m('reordered')?.median ?? null, 0), secs]);
+    }
+  }
+  return out;
+}

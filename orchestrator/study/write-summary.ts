@@ -1,4 +1,5 @@
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { sweepHtml } from '../report/sweep-page.js';
 import { statsCsv, sweepStats } from './summary.js';
 import { sweepPaths, writeJsonAtomic, type SweepState } from './sweep-state.js';
@@ -12,6 +13,7 @@ export async function writeSweepSummary(dir: string, state: SweepState): Promise
   state.updatedAt = new Date().toISOString();
   writeJsonAtomic(paths.state, state);
   writeFileSync(paths.csv, statsCsv(state, stats));
-  writeFileSync(paths.html, await sweepHtml(state, stats));
+  const compare = existsSync(path.join(dir, 'compare.html')) ? 'compare.html' : null;
+  writeFileSync(paths.html, await sweepHtml(state, stats, { compare }));
   return [paths.state, paths.csv, paths.html];
 }

@@ -24,7 +24,7 @@ export const SYNTHETIC_WALL_OFFSET = 1_764_000_000_000_000_000n;
 
 export function makeSyntheticRun(
   dir: string,
-  opts: { rate?: number; seconds?: number; moves?: number; outageMs?: number; delayUs?: number; impaired?: boolean; capture?: boolean } = {},
+  opts: { rate?: number; seconds?: number; moves?: number; everyMs?: number; outageMs?: number; delayUs?: number; impaired?: boolean; capture?: boolean } = {},
 ): SyntheticRun {
   const rate = opts.rate ?? 1000;
   const seconds = opts.seconds ?? 8;
@@ -32,7 +32,7 @@ export function makeSyntheticRun(
   const delayNs = BigInt((opts.delayUs ?? 80) * 1000);
   const t0 = 10_000_000_000_000n; // an arbitrary monotonic time
   const ns = (ms: number) => t0 + BigInt(Math.round(ms * 1e6));
-  const moves = Array.from({ length: opts.moves ?? 3 }, (_, i) => 2000 + i * 1500 + 0.25);
+  const moves = Array.from({ length: opts.moves ?? 3 }, (_, i) => 2000 + i * (opts.everyMs ?? 1500) + 0.25);
   const offsets = { l2Down: 0.2, l2Up: 0.9, mnAttach: 1.0, rs: 1.4, pbuSent: 1.6, pbuReceived: 1.8, pbaSent: 2.1, pbaReceived: 2.3, routesProgrammed: 2.9, raSent: 3.2 };
   mkdirSync(path.join(dir, 'flows'), { recursive: true });
   const plan = planTopology(loadTopology('topologies/handover-basic.yaml'), path.resolve('topologies/handover-basic.yaml'), 'syn1');

@@ -6,6 +6,10 @@ import { silentProgress, type Progress } from '../../../orchestrator/cli/progres
 import { METRICS_SCHEMA, type Metrics } from '../../../orchestrator/report/schema.js';
 import { createSweepDir, loadSweepDir, runSweep, type CellRunner } from '../../../orchestrator/study/runner.js';
 import { planSweep } from '../../../orchestrator/study/sweep-file.js';
+import { compareHtml } from '../../../orchestrator/report/compare-page.js';
+import { compareGroups, loadGroups } from '../../../orchestrator/study/compare.js';
+import { writeSweepSummary } from '../../../orchestrator/study/write-summary.js';
+import { summaryRows, sweepStats } from '../../../orchestrator/study/summary.js';
 
 // The sweep loop without root: a fake cell writes a metrics.json whose gap
 // depends on the cell's parameters; a failing cell is recorded and the sweep
@@ -83,6 +87,26 @@ describe('sweep runner', () => {
     const html = readFileSync(path.join(out, 'summary.html'), 'utf8');
     expect(html).toContain('<svg');
     expect(html).toContain('cell p2-r1 broke');
+    // the table `pmiplab sweep` prints: a row per grid point and flow, short parameter names
+    const rows = summaryRows(state, sweepStats(out, state));
+    expect(rows[0]).toEqual(['POINT', 'DELAY', 'RATE', 'FLOW', 'N', 'GAP MS [95%]', 'LOST [95%]', 'ADDED DELAY MS [95%]', 'REORD', 'CELL S']);
+    expect(rows.find((r) => r[0] === 'p3')?.slice(0, 7)).toEqual(['p3', '20ms', '100', 'up', '6', '26.0 [25.0, 27.0]', '1 [1, 1]']);
+    expect(rows.filter((r) => r[0] === 'p2')).toHaveLength(1);
+  });
+
+  it('the summary and the compare page of its grid points link each other', async () => {
+    const { out, state } = sweepDir();
+    await runSweep(state, { dir: out, progress: silentProgress, cellProgress: silentProgress, runCell: fakeCell(new Set(), []) });
+    const summary = () => readFileSync(path.join(out, 'summary.html'), 'utf8');
+    expect(summary()).not.toContain('href="compare.html"');
+    const page = await compareHtml(compareGroups(await loadGroups([out])), { pageDir: out });
+    expect(page).toContain('<a href="summary.html">');
+    writeFileSync(path.join(out, 'compare.html'), page);
+    await writeSweepSummary(out, loadSweepDir(out));
+    expect(summary()).toContain('<a href="compare.html">');
+    // from another folder the link goes up into the sweep
+    const elsewhere = await compareHtml(compareGroups(await loadGroups([out])), { pageDir: path.dirname(out) });
+    expect(elsewhere).toContain(`<a href="${path.basename(out)}/summary.html">`);
   });
 
   it('resumes: finished cells are skipped, failed and unfinished ones run again', async () => {
