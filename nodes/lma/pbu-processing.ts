@@ -38,8 +38,9 @@ export { llIdText, timestampAt };
 //   BID, all-zero HNP) gets a prefix from the pool (the profile's fixed
 //   prefixes are the interface's first session's).
 // - HI 2 (5.4.1.2, seed 001 2.2): all-zero HNP: every prefix of the MN's
-//   session on another interface (the most recently updated when several)
-//   moves to this interface's session; none is 128. Named HNPs: a prefix
+//   session on another interface, active or waiting for deletion (the
+//   active, then the most recently updated, first) moves to this interface's
+//   session; none is 128. Named HNPs: a prefix
 //   transfer: the named prefixes of other sessions of the MN move, this
 //   session keeps its own, the sources keep the rest (a source left with
 //   nothing is deleted); a named prefix the MN does not hold is 155. Every
@@ -579,17 +580,22 @@ function interfaceHandover(c: Ctx, requested: string[]): PbuOutcome {
   const S = PBA_STATUS;
   const { cache, mnId, key } = c;
   const own = cache.get(key);
-  const others = cache.ofMn(mnId).filter((b) => keyOf(b) !== key && b.llId !== c.llId && b.state === 'active');
+  // a session waiting for deletion (de-registered, kept minDelayBeforeBceDeleteMs)
+  // is one the MN may continue elsewhere (RFC 5213 5.3.5, MinDelayBeforeBCEDelete):
+  // an interface that lost its link just before the HI 2 still hands its
+  // prefixes over. Active sessions come first; a dormant one holds nothing of its own.
+  const others = cache.ofMn(mnId).filter((b) => keyOf(b) !== key && b.llId !== c.llId && (b.state === 'active' || b.state === 'deleting'));
+  const rank = (b: Bce) => (b.state === 'active' ? 1 : 0);
   let moving: Array<{ from: Bce; prefixes: string[] }>;
   if (requested.length === 0) {
-    if (others.length === 0) return c.r.refuse(S.reasonUnspecified, `HI 2 but ${mnId} has no session on another interface`);
-    const from = others.reduce((a, b) => (b.updatedMs > a.updatedMs ? b : a));
+    if (others.length === 0) return c.r.refuse(S.reasonUnspecified, `HI 2 but ${mnId} has no active or deleting session on another interface`);
+    const from = others.reduce((a, b) => (rank(b) > rank(a) || (rank(b) === rank(a) && b.updatedMs > a.updatedMs) ? b : a));
     moving = [{ from, prefixes: [...from.hnps] }];
   } else {
     moving = [];
     for (const p of requested) {
       if (own?.hnps.includes(p)) continue;
-      const from = others.find((b) => b.hnps.includes(p));
+      const from = others.find((b) => b.state === 'active' && b.hnps.includes(p)) ?? others.find((b) => b.hnps.includes(p));
       if (!from) return c.r.refuse(S.NOT_AUTHORIZED_FOR_HOME_NETWORK_PREFIX, `prefix transfer names ${p}, which ${mnId} holds on no other interface`);
       const m = moving.find((x) => x.from === from);
       if (m) m.prefixes.push(p);
@@ -606,6 +612,9 @@ function interfaceHandover(c: Ctx, requested: string[]): PbuOutcome {
     const keeps = m.from.hnps.filter((p) => !m.prefixes.includes(p));
     if (keeps.length === 0) step.delete(m.from);
     else step.put({ ...m.from, hnps: keeps, updatedMs: c.input.nowMs }, 'binding-updated');
+    // a deleting session's MAG has de-registered it already: nothing to tell
+    // (it would answer 132, no such session)
+    if (m.from.state === 'deleting') continue;
     const n: SessionNotice = { pCoA: m.from.pCoA, mnId, llId: m.from.llId, att: m.from.att, keeps };
     if (m.from.bid !== undefined) n.bid = m.from.bid;
     step.notices.push(n);

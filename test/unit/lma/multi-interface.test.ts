@@ -183,6 +183,47 @@ describe('LMA: handover between interfaces, HI 2 (RFC 5213 5.4.1.2, seed 001 2.2
     expect(hnpsOf(again.pba)).toEqual([P1]);
   });
 
+  it('HI 2 takes the prefixes of a session waiting for deletion (RFC 5213 5.3.5): route re-programmed to the new MAG, no Update Notification', () => {
+    const lma = new Lma(profile([P1], { prefixes: [P3] }));
+    lma.send(MAG1, { seq: 1, via: WLAN });
+    // wlan0 loses its link: mag1 de-registers first, the entry waits minDelayBeforeBceDeleteMs with no route
+    const dereg = lma.send(MAG1, { seq: 2, via: WLAN, lifetime: 0 });
+    expect(dereg.actions).toEqual([{ op: 'unbind', hnp: P1, mnId: NAI }]);
+    expect(lma.entry(WLAN)?.state).toBe('deleting');
+    lma.nowMs += 200;
+    const out = lma.send(MAG2, { seq: 1, via: LTE, hi: HI.differentInterface });
+    expect(out.status).toBe(S.accepted);
+    expect(hnpsOf(out.pba)).toEqual([P1]);
+    expect(lma.snapshot()).toEqual({ [bceKey(NAI, LTE.llId, LTE.att)]: `active ${MAG2} ${P1}` });
+    expect(out.actions).toEqual([{ op: 'bind', hnp: P1, pCoA: MAG2, mnId: NAI }]);
+    expect(out.changes.del).toEqual([bceKey(NAI, WLAN.llId, WLAN.att)]);
+    expect(out.notices).toEqual([]); // mag1 has de-registered already
+    // the deletion timer of the old entry finds nothing
+    lma.nowMs += 2000;
+    expect(expire(lma.cache, bceKey(NAI, WLAN.llId, WLAN.att), lma.nowMs)).toBeNull();
+  });
+
+  it('HI 2 prefers the active session over one waiting for deletion; after the deletion delay it is 128', () => {
+    const lma = new Lma(profile([P1], { prefixes: [P3] }));
+    lma.send(MAG1, { seq: 1, via: WLAN });
+    lma.send(MAG1, { seq: 2, via: WLAN, lifetime: 0 });
+    lma.nowMs += 1001;
+    expect(expire(lma.cache, bceKey(NAI, WLAN.llId, WLAN.att), lma.nowMs)?.reason).toBe('de-registered');
+    expectNoChange(lma.send(MAG2, { seq: 1, via: LTE, hi: HI.differentInterface }), S.reasonUnspecified, lma, {});
+
+    const two = new Lma(profile([P1], { prefixes: [P3] }));
+    const THIRD = { iface: 'eth9', llId: '02:70:6c:00:03:f0', hex: '02706c0003f0', att: 3 };
+    two.mn.interfaces.push({ iface: THIRD.iface, llId: THIRD.llId, att: THIRD.att, prefixes: [P2] });
+    two.send(MAG1, { seq: 1, via: THIRD });
+    two.nowMs += 10;
+    two.send(MAG1, { seq: 1, via: WLAN });
+    two.send(MAG1, { seq: 2, via: WLAN, lifetime: 0 }); // wlan0 deleting, updated later than eth9
+    const out = two.send(MAG2, { seq: 1, via: LTE, hi: HI.differentInterface });
+    expect(hnpsOf(out.pba)).toEqual([P2]);
+    expect(two.entry(WLAN)?.state).toBe('deleting');
+    expect(out.notices).toEqual([{ pCoA: MAG1, mnId: NAI, llId: THIRD.llId, att: THIRD.att, keeps: [] }]);
+  });
+
   it('HI 2 for an MN with no session on another interface: 128, nothing changes', () => {
     const lma = new Lma(profile([P1]));
     const alone = lma.send(MAG1, { seq: 1, via: LTE, hi: HI.differentInterface });
