@@ -64,6 +64,18 @@ function opt<K extends MobilityOption['kind']>(m: Message, kind: K): OptionOf<K>
   return m.options.find((o): o is OptionOf<K> => o.kind === kind);
 }
 
+/** The session a message names: MN-ID, MN-LL-ID and ATT, where present. */
+function sessionIds(m: Message): { mnId?: string; llId?: string; att?: number } {
+  const ids: { mnId?: string; llId?: string; att?: number } = {};
+  const id = opt(m, 'mnId');
+  if (id) ids.mnId = id.nai;
+  const ll = opt(m, 'mnLinkLayerId');
+  if (ll) ids.llId = llIdText(ll.identifier);
+  const att = opt(m, 'accessTechnologyType');
+  if (att) ids.att = att.value;
+  return ids;
+}
+
 /** A PBA as the BUL takes it; null when it is not a proxy binding acknowledgement (P flag clear). */
 export function readPba(m: MessageOf<'pba'>): PbaInput | null {
   if (!m.flags.P) return null;
@@ -72,13 +84,7 @@ export function readPba(m: MessageOf<'pba'>): PbaInput | null {
   for (const o of m.options) if (o.kind === 'hnp' && !(o.prefixLength === 0 && o.prefix === '::')) out.hnps.push(`${o.prefix}/${o.prefixLength}`);
   const bra = opt(m, 'bindingRefreshAdvice');
   if (bra) out.refreshS = bra.interval * 4; // RFC 6275 6.2.4: 4 s units
-  const id = opt(m, 'mnId');
-  if (id) out.mnId = id.nai;
-  const ll = opt(m, 'mnLinkLayerId');
-  if (ll) out.llId = llIdText(ll.identifier);
-  const att = opt(m, 'accessTechnologyType');
-  if (att) out.att = att.value;
-  return out;
+  return { ...out, ...sessionIds(m) };
 }
 
 function bidOption(bid: number): MobilityOption {
@@ -159,13 +165,7 @@ export interface UpnInput {
 export function readUpn(m: MessageOf<'updateNotification'>): UpnInput {
   const out: UpnInput = { seq: m.sequence, reason: m.reason, ackRequested: m.flags.A, deregister: m.flags.D, hnps: [] };
   for (const o of m.options) if (o.kind === 'hnp' && o.prefixLength > 0) out.hnps.push(`${o.prefix}/${o.prefixLength}`);
-  const id = opt(m, 'mnId');
-  if (id) out.mnId = id.nai;
-  const ll = opt(m, 'mnLinkLayerId');
-  if (ll) out.llId = llIdText(ll.identifier);
-  const att = opt(m, 'accessTechnologyType');
-  if (att) out.att = att.value;
-  return out;
+  return { ...out, ...sessionIds(m) };
 }
 
 /** RFC 7077 4.2: the acknowledgement, same sequence number, with the identifiers the notification named. */
