@@ -12,6 +12,7 @@ import {
   MULTIPATH_HASH_SYSCTL,
   magAttachLines,
   magDetachLines,
+  type Downlink,
   seg6MultipathLines,
   seg6BindLines,
   seg6InitLines,
@@ -53,10 +54,15 @@ export async function openDataPlane(opts: DataPlaneOptions): Promise<DataPlane> 
   }
 }
 
+function downlinkHops(hops: ReadonlyMap<string, string | undefined>): Downlink[] {
+  return [...hops].map(([dev, via]) => (via ? { dev, via } : { dev }));
+}
+
 class KernelDataPlane implements DataPlane {
   private readonly routeTo = new Map<string, Promise<RouteTo>>(); // per pCoA / LMA address
   private readonly uplinkTables = new Map<string, number>(); // MAG: LMA address -> table
   private readonly tunnels = new Set<string>(); // ip6tnl devices made or found
+  private readonly downlinks = new Map<string, Map<string, string | undefined>>(); // MAG: prefix -> access link -> MN link-local
   private multipathHash: Promise<void> | undefined; // the L4 hash policy, set before the first multipath route
   /** LMA: prefixes per MAG, so a MAG's tunnel goes with its last binding (ip6tnl) */
   private readonly refs = new PeerRefs();
@@ -131,11 +137,16 @@ class KernelDataPlane implements DataPlane {
     return this.shell.apply([...seg6UnbindLines(prefix), ...this.release(this.refs.set(prefix, []))]);
   }
 
-  async magAttach(hnp: string, accessIf: string, lmaAddress: string): Promise<Applied> {
+  async magAttach(hnp: string, accessIf: string, lmaAddress: string, via?: string): Promise<Applied> {
     this.expect('mag', 'magAttach');
     const prefix = ipv6Prefix(hnp, 'HNP');
     const acc = ifName(accessIf, 'access interface');
     const lmaa = ipv6Address(lmaAddress, 'LMA address');
+    const gw = via === undefined ? undefined : ipv6Address(via, 'MN link-local');
+    let hops = this.downlinks.get(prefix);
+    if (!hops) this.downlinks.set(prefix, (hops = new Map()));
+    hops.delete(acc); // the newest link last: it alone is used when the hops cannot share a route
+    hops.set(acc, gw);
     let table = this.uplinkTables.get(lmaa);
     const lines: Line[] = [];
     if (table === undefined) {
@@ -145,7 +156,7 @@ class KernelDataPlane implements DataPlane {
       if (this.backend === 'seg6') lines.push(...seg6MagTunnelLines(lmaa, table, this.backhaulIf));
       else lines.push(...(await this.tunnelTo(lmaa)), ...ip6tnlMagTunnelLines(tunnelName(lmaa), table));
     }
-    lines.push(...magAttachLines(prefix, acc, table));
+    lines.push(...magAttachLines(prefix, acc, table, downlinkHops(hops)));
     try {
       const applied = await this.shell.apply(lines);
       if (this.backend === 'ip6tnl') this.tunnels.add(tunnelName(lmaa));
@@ -158,7 +169,12 @@ class KernelDataPlane implements DataPlane {
 
   magDetach(hnp: string, accessIf: string): Promise<Applied> {
     this.expect('mag', 'magDetach');
-    return this.shell.apply(magDetachLines(ipv6Prefix(hnp, 'HNP'), ifName(accessIf, 'access interface')));
+    const prefix = ipv6Prefix(hnp, 'HNP');
+    const acc = ifName(accessIf, 'access interface');
+    const hops = this.downlinks.get(prefix);
+    hops?.delete(acc);
+    if (hops?.size === 0) this.downlinks.delete(prefix);
+    return this.shell.apply(magDetachLines(prefix, acc, hops ? downlinkHops(hops) : []));
   }
 
   close(): Promise<void> {

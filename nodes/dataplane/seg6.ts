@@ -60,17 +60,38 @@ export function seg6MagTunnelLines(lmaAddress: string, table: number, backhaulIf
   return [{ cmd: `route replace default encap seg6 mode encap.red segs ${lmaAddress} dev ${backhaulIf} table ${table}` }];
 }
 
-export function magAttachLines(hnp: string, accessIf: string, table: number): Line[] {
-  return [
-    { cmd: `rule add pref ${PREF_UPLINK} from ${hnp} iif ${accessIf} lookup ${table}`, ok: 'exists' },
-    { cmd: `route replace ${hnp} dev ${accessIf}` },
-  ];
+/** One way down to the MN on an access link: through its link-local (RFC 5213's point-to-point link), or on-link when none is known. */
+export interface Downlink {
+  dev: string;
+  via?: string;
 }
 
-export function magDetachLines(hnp: string, accessIf: string): Line[] {
+/**
+ * The downlink route of a prefix. Via the MN's link-local, every address of
+ * the prefix reaches the MN's MAC on that link whichever of its interfaces
+ * owns it (the MN answers NS only for the addresses of the interface asked,
+ * so an on-link route could not deliver a shared or dormant prefix's other
+ * addresses). Several links (interfaces of one MN on this MAG sharing the
+ * prefix): one multipath route, when every hop has a gateway (the kernel
+ * joins IPv6 nexthops only then); otherwise the last link alone.
+ */
+export function magDownlinkLines(hnp: string, hops: readonly Downlink[]): Line[] {
+  const hop = (h: Downlink) => (h.via ? `via ${h.via} dev ${h.dev}` : `dev ${h.dev}`);
+  const last = hops[hops.length - 1];
+  if (!last) return [];
+  if (hops.length > 1 && hops.every((h) => h.via)) return [{ cmd: `route replace ${hnp} ${hops.map((h) => `nexthop ${hop(h)}`).join(' ')}` }];
+  return [{ cmd: `route replace ${hnp} ${hop(last)}` }];
+}
+
+export function magAttachLines(hnp: string, accessIf: string, table: number, hops: readonly Downlink[] = [{ dev: accessIf }]): Line[] {
+  return [{ cmd: `rule add pref ${PREF_UPLINK} from ${hnp} iif ${accessIf} lookup ${table}`, ok: 'exists' }, ...magDownlinkLines(hnp, hops)];
+}
+
+/** The prefix leaves accessIf; `rest`: the other links still holding it on this MAG (their route is written again). */
+export function magDetachLines(hnp: string, accessIf: string, rest: readonly Downlink[] = []): Line[] {
   return [
     // without `lookup`: matches the rule whatever LMA table it pointed to (also after a restart)
     { cmd: `rule del pref ${PREF_UPLINK} from ${hnp} iif ${accessIf}`, ok: 'missing' },
-    { cmd: `route del ${hnp} dev ${accessIf}`, ok: 'missing' },
+    ...(rest.length ? magDownlinkLines(hnp, rest) : [{ cmd: `route del ${hnp} dev ${accessIf}`, ok: 'missing' as const }]),
   ];
 }

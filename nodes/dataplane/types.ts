@@ -60,9 +60,15 @@ export interface LmaDataPlane extends DataPlaneBase {
 
 /** The MAG's view: uplink and downlink of the prefixes of its attached MNs. */
 export interface MagDataPlane extends DataPlaneBase {
-  /** MAG: uplink of the prefix from accessIf into the tunnel to lmaAddress; downlink to accessIf. */
-  magAttach(hnp: string, accessIf: string, lmaAddress: string): Promise<Applied>;
-  /** MAG: remove uplink rule and downlink route of the prefix (missing ones are fine). */
+  /**
+   * MAG: uplink of the prefix from accessIf into the tunnel to lmaAddress;
+   * downlink to accessIf, via the MN's link-local `via` when given (RFC 5213's
+   * point-to-point access link: every address of the prefix goes to the MN,
+   * whichever of its interfaces owns it), else on-link. Another link of this
+   * MAG holding the same prefix with a gateway too: one multipath route.
+   */
+  magAttach(hnp: string, accessIf: string, lmaAddress: string, via?: string): Promise<Applied>;
+  /** MAG: remove uplink rule and downlink route of the prefix on accessIf (missing ones are fine; other links keep theirs). */
   magDetach(hnp: string, accessIf: string): Promise<Applied>;
 }
 

@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import type { Logger } from 'pino';
 import { IpShell } from '../runtime/ip-shell.js';
-import { echoRepliers, slaacAddress } from './neighbour.js';
+import { echoRepliers, eui64, slaacAddress } from './neighbour.js';
 
 // The MAG's kernel chores on its access links that are not the binding's
 // routes (those are nodes/dataplane's magAttach/magDetach): the guard on
@@ -17,6 +17,12 @@ interface Arrival {
   hnp: string;
   /** the downlink route is ours (no binding holds it yet) */
   route: boolean;
+}
+
+/** The MN's link-local on its access link, from its MAC (a Linux MN's default, addr_gen_mode 0: EUI-64, RFC 4291 2.5.1). */
+export function linkLocalOf(mac: string): string | null {
+  const iid = eui64(mac);
+  return iid ? `fe80::${iid}` : null;
 }
 
 export class AccessKernel {
@@ -55,8 +61,9 @@ export class AccessKernel {
    * - the neighbour cache: whatever is left goes (an INCOMPLETE entry from
    *   downlink packets that came while the MN was away would hold the first
    *   packets until its next NS retransmission, up to a second), then the
-   *   MN's SLAAC address is written from its MAC (neighbour.ts), so the first
-   *   downlink packets need no NS;
+   *   MN's link-local `via` (the downlink route's gateway) and its SLAAC
+   *   address are written from its MAC (neighbour.ts), so the first downlink
+   *   packets need no NS;
    * - with `route`, at attachment, while the PBU is out: the downlink route of
    *   the prefix the MN had. Only the LMA's tunnel brings packets for it here,
    *   and it does so only once it has accepted our PBU, so downlink flows
@@ -65,14 +72,15 @@ export class AccessKernel {
    *   for the binding (guard). A refused or lost registration takes the route
    *   out again (drop).
    */
-  prepare(key: string, iface: string, hnp: string, mac: string | undefined, route: boolean): void {
+  prepare(key: string, iface: string, hnp: string, mac: string | undefined, route: boolean, via?: string): void {
     this.drop(key);
     this.arrivals.set(key, { iface, hnp, route });
     const addr = mac && slaacAddress(hnp, mac);
     void this.shell.runAll([
       `neigh flush dev ${iface}`,
-      ...(route ? [`route replace ${hnp} dev ${iface}`] : []),
+      ...(mac && via ? [`neigh replace ${via} lladdr ${mac} dev ${iface} nud stale`] : []),
       ...(addr ? [`neigh replace ${addr} lladdr ${mac} dev ${iface} nud stale`] : []),
+      ...(route ? [`route replace ${hnp} ${via ? `via ${via} ` : ''}dev ${iface}`] : []),
     ]);
   }
 

@@ -8,7 +8,7 @@ import { MhTransport, transportOptionsFor, type Inbound } from '../runtime/mh-tr
 import { NdpRouter } from '../runtime/ndp.js';
 import { PolicyStore, type MnProfile } from '../runtime/policy-store.js';
 import type { Role, RoleContext } from '../runtime/role.js';
-import { AccessKernel } from './access-kernel.js';
+import { AccessKernel, linkLocalOf } from './access-kernel.js';
 import { accessInterfaces, type AccessIface, type ServedMn } from './access.js';
 import { decideAttach } from './attach.js';
 import { BindingUpdateList } from './bul-list.js';
@@ -373,6 +373,18 @@ class MagRole implements Role {
     this.bul.detach(key);
   }
 
+  /**
+   * The downlink gateway: the MN's link-local on its access link (RFC 5213:
+   * the MN-MAG link is a point-to-point link), from its RS, else formed from
+   * its MAC. Undefined: no MAC known, the route stays on-link.
+   */
+  private mnVia(key: string): string | undefined {
+    const heard = this.mnLinkLocal.get(key)?.split('%')[0];
+    if (heard && /^fe80:/i.test(heard)) return heard.toLowerCase();
+    const mac = this.mnMac.get(key);
+    return (mac && linkLocalOf(mac)) || undefined;
+  }
+
   /** The addresses whose neighbour entry tells whether the MN is still there (nud.ts: guesses until the kernel confirms one). */
   private nudCandidates(key: string, hnp: string, mac: string): string[] {
     const iid = eui64(mac);
@@ -465,7 +477,9 @@ class MagRole implements Role {
     // while the PBU is out: ready for the prefix the MN had (a handover keeps it)
     const now = this.bul.get(key);
     const known = now?.hnps[0] ?? this.lastHnp.get(key) ?? d.hnps[0];
-    if (known && now && !now.routes) this.links?.prepare(key, iface, known, this.mnMac.get(key), true);
+    // not over the route of another interface of the MN here that holds the prefix (shared, dormant): the PBA adds this link to it
+    const heldHere = known !== undefined && this.bul.list().some((e) => e.key !== key && e.routes && e.hnps.includes(known));
+    if (known && now && !now.routes) this.links?.prepare(key, iface, known, this.mnMac.get(key), !heldHere, this.mnVia(key));
     const t1 = process.hrtime.bigint();
     this.log.debug(
       { iface, trigger, linkToAttachUs: tLinkNs === undefined ? null : Number(t0 - tLinkNs) / 1e3, attachToPbuUs: Number(t1 - t0) / 1e3 },
@@ -512,8 +526,8 @@ class MagRole implements Role {
             const tStart = process.hrtime.bigint();
             this.lastHnp.set(key, hnp);
             if (this.links?.preparedFor(key, iface, hnp)) this.links.settle(key); // the route is the binding's now
-            else this.links?.prepare(key, iface, hnp, this.mnMac.get(key), false);
-            await this.kernel(() => (this.dp as DataPlane).magAttach(hnp, iface, this.opts.lmaAddress), 'magAttach', hnp);
+            else this.links?.prepare(key, iface, hnp, this.mnMac.get(key), false, this.mnVia(key));
+            await this.kernel(() => (this.dp as DataPlane).magAttach(hnp, iface, this.opts.lmaAddress, this.mnVia(key)), 'magAttach', hnp);
             this.emit('routes-programmed', { mnId: entry.mnId, llId: entry.llId, iface, hnp, peer: this.opts.lmaAddress });
             const mac = this.mnMac.get(key);
             if (mac && this.opts.nudIntervalMs > 0 && this.bul.get(key)?.routes) this.nud.watch(key, iface, mac, this.nudCandidates(key, hnp, mac));

@@ -112,8 +112,8 @@ describe.skipIf(!root)('MAG with an MN of several interfaces (two on one MAG, on
     expect(pbus.filter((p) => p.llId === macOf('wlan0'))[0]?.hi).toBe(1);
     expect(pbus.filter((p) => p.llId === macOf('eth1'))[0]?.hi).toBe(1);
     const routes = execFileSync('ip', ['-n', ns('mag1'), '-6', 'route'], { encoding: 'utf8' });
-    expect(routes).toContain(`${wlan!.hnps[0]} dev acc0`);
-    expect(routes).toContain(`${eth!.hnps[0]} dev acc1`);
+    expect(routes).toMatch(new RegExp(`^${wlan!.hnps[0]} via fe80:[0-9a-f:]+ dev acc0`, 'm'));
+    expect(routes).toMatch(new RegExp(`^${eth!.hnps[0]} via fe80:[0-9a-f:]+ dev acc1`, 'm'));
     const ras = of('mag1', 'ra-sent').map((e) => e.data as { iface: string; hnp: string; llId: string });
     expect(ras.some((r) => r.iface === 'acc0' && r.hnp === wlan!.hnps[0] && r.llId === macOf('wlan0'))).toBe(true);
     expect(ras.some((r) => r.iface === 'acc1' && r.hnp === eth!.hnps[0] && r.llId === macOf('eth1'))).toBe(true);

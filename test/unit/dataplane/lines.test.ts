@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ifName, ipv6Address, ipv6Prefix } from '../../../nodes/dataplane/addr.js';
 import { tunnelName } from '../../../nodes/dataplane/ip6tnl.js';
 import { parseRouteGet } from '../../../nodes/dataplane/route-get.js';
-import { magAttachLines, magDetachLines, seg6BindLines, seg6InitLines } from '../../../nodes/dataplane/seg6.js';
+import { magAttachLines, magDetachLines, magDownlinkLines, seg6BindLines, seg6InitLines } from '../../../nodes/dataplane/seg6.js';
 
 describe('seg6 recipe lines (kernel.md)', () => {
   it('init: decapsulation rule before the local table, which moves from pref 0 to 50 (added before the delete)', () => {
@@ -29,6 +29,15 @@ describe('seg6 recipe lines (kernel.md)', () => {
     expect(magAttachLines('2001:db8:a:1::/64', 'acc0', 100).map((l) => l.cmd)).toEqual([
       'rule add pref 100 from 2001:db8:a:1::/64 iif acc0 lookup 100',
       'route replace 2001:db8:a:1::/64 dev acc0',
+    ]);
+    expect(magAttachLines('2001:db8:a:1::/64', 'acc0', 100, [{ dev: 'acc0', via: 'fe80::1' }]).map((l) => l.cmd)[1]).toBe('route replace 2001:db8:a:1::/64 via fe80::1 dev acc0');
+    // two links of one MN on this MAG holding the prefix: one multipath route; one leaves, the other's route is written again
+    expect(magDownlinkLines('2001:db8:a:1::/64', [{ dev: 'acc0', via: 'fe80::1' }, { dev: 'acc1', via: 'fe80::2' }])).toEqual([
+      { cmd: 'route replace 2001:db8:a:1::/64 nexthop via fe80::1 dev acc0 nexthop via fe80::2 dev acc1' },
+    ]);
+    expect(magDetachLines('2001:db8:a:1::/64', 'acc0', [{ dev: 'acc1', via: 'fe80::2' }]).map((l) => l.cmd)).toEqual([
+      'rule del pref 100 from 2001:db8:a:1::/64 iif acc0',
+      'route replace 2001:db8:a:1::/64 via fe80::2 dev acc1',
     ]);
   });
 });
