@@ -82,6 +82,13 @@ describe.skipIf(!root)('MAG seed 001 with the real LMA: interface handover with 
       await sleep(50);
     }
   }
+  async function waitForAsync(what: string, pred: () => Promise<boolean>, timeoutMs = 5_000): Promise<void> {
+    const end = Date.now() + timeoutMs;
+    while (!(await pred())) {
+      if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+      await sleep(50);
+    }
+  }
   const llOf = (mn: string, iface: string) => lab.plan.nodes.find((n) => n.name === mn)!.interfaces.find((i) => i.name === iface)!.mac.toLowerCase();
   const bul = async (mag: string) => ((await bus.request(mag, 'bul', {}, 5000)).data as { entries: BulJson[] }).entries;
   const routes = (mag: string) => execFileSync('ip', ['-n', ns(mag), '-6', 'route'], { encoding: 'utf8' });
@@ -145,7 +152,8 @@ describe.skipIf(!root)('MAG seed 001 with the real LMA: interface handover with 
     // mag1: the Update Notification took wlan0's session down; its prefix is withdrawn on acc0
     await waitFor('mag1 session gone', () => of('mag1', 'ra-sent', t0).some((e) => (e.data as { hnp: string; reason: string }).hnp === moved && (e.data as { reason: string }).reason === 'deregistration'));
     await waitFor('mag1 kernel clear', () => !routes('mag1').includes(moved), 3000);
-    expect((await bul('mag1')).find((e) => e.llId === llOf('mn1', 'wlan0'))).toBeUndefined();
+    // the entry goes with its de-registration's PBA, a moment after the RA and the routes
+    await waitForAsync('mag1 wlan0 entry gone', async () => (await bul('mag1')).find((e) => e.llId === llOf('mn1', 'wlan0')) === undefined);
     const stats = (await bus.request('mag1', 'stats', {}, 5000)).data as { updateNotifications: number };
     expect(stats.updateNotifications).toBe(1);
     expect(of('mag1', 'mn-detach', t0)).toEqual([]); // the MN did not leave the link: the LMA asked
