@@ -654,7 +654,16 @@ function deregister(c: Ctx, requested: string[]): PbuOutcome {
   const { nowMs, src } = c.input;
   const own = c.cache.get(c.key);
   // named prefixes of another key of this MN (an old MN-LL-ID): that entry
-  const target = own ?? (requested.length > 0 ? c.cache.holders(requested[0]!).find((b) => b.mnId === c.mnId && b.pCoA === src) : undefined);
+  // but never another interface's session: after an HI 2 between two interfaces
+  // on one MAG, the old interface's late de-registration names the prefix that
+  // moved, and must not take the new interface's session down with it
+  const otherIface = (b: Bce) => {
+    const mine = interfaceByLlId(c.mn, c.llId);
+    const its = interfaceByLlId(c.mn, b.llId);
+    return mine !== undefined && its !== undefined && mine !== its;
+  };
+  const target =
+    own ?? (requested.length > 0 ? c.cache.holders(requested[0]!).find((b) => b.mnId === c.mnId && b.pCoA === src && !otherIface(b)) : undefined);
   const done = (note: string, step?: Step): PbuOutcome => {
     const content: PbaContent = { status: PBA_STATUS.accepted, lifetimeUnits: 0, sequence: c.input.pbu.sequence };
     if (target) {

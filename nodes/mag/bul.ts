@@ -341,6 +341,15 @@ function onPba(e: BulEntry, ev: Extract<BulEvent, { type: 'pba' }>, env: StepEnv
     effects.push({ kind: 'removed' });
     return { entry: undefined, effects };
   }
+  // a refused interface handover or prefix transfer (HI 2 of a bound session:
+  // 128 no other interface, 155 a prefix the MN does not hold) changed nothing
+  // at the LMA (a refused PBU changes nothing, RFC 5213 5.3.1): the session
+  // stays bound as it was, lifetime and timers untouched
+  if (ev.status >= 128 && e.state === 'renewing' && e.routes && p.hi === HANDOFF_INDICATOR.differentInterface) {
+    e.state = 'bound';
+    effects.push({ kind: 'failed', reason: `interface handover refused by the LMA (status ${ev.status}), session kept`, status: ev.status });
+    return { entry: e, effects };
+  }
   if (ev.status >= 128) return lose(e, effects, `refused by the LMA (status ${ev.status})`, ev.status);
   // the prefixes of the session: what the PBA lists; a PBA that lists none keeps what we hold or asked for
   const hnps = ev.hnps.length ? [...new Set(ev.hnps)] : e.hnps.length ? e.hnps : p.hnps.length ? p.hnps : e.requestedHnps;

@@ -81,6 +81,8 @@ class MagRole implements Role {
   /** the MN's MAC per entry (plan or RS source link-layer address): its neighbour entry at attachment */
   private readonly mnMac = new Map<string, string>();
   /** the prefix each entry last had here (kept after the entry goes): the MN's neighbour entry is prepared at its next attachment */
+  /** the prefixes programmed per entry now (a further one needs no arrival preparation, one of several going keeps NUD) */
+  private readonly programmed = new Map<string, Set<string>>();
   private readonly lastHnp = new Map<string, string>();
   /** kernel changes and RAs of one entry run in order */
   private readonly queues = new Map<string, Promise<void>>();
@@ -525,8 +527,15 @@ class MagRole implements Role {
           this.enqueue(key, async () => {
             const tStart = process.hrtime.bigint();
             this.lastHnp.set(key, hnp);
+            const live = this.programmed.get(key);
             if (this.links?.preparedFor(key, iface, hnp)) this.links.settle(key); // the route is the binding's now
-            else this.links?.prepare(key, iface, hnp, this.mnMac.get(key), false, this.mnVia(key));
+            // a further prefix of a binding already here (an interface handover or
+            // prefix transfer brought it, seed 001 2.2): the MN has not moved, and
+            // preparing would flush its live neighbour entry, which the kernel
+            // reports as FAILED and NUD would take for the MN leaving
+            else if (!live?.size) this.links?.prepare(key, iface, hnp, this.mnMac.get(key), false, this.mnVia(key));
+            if (live) live.add(hnp);
+            else this.programmed.set(key, new Set([hnp]));
             await this.kernel(() => (this.dp as DataPlane).magAttach(hnp, iface, this.opts.lmaAddress, this.mnVia(key)), 'magAttach', hnp);
             this.emit('routes-programmed', { mnId: entry.mnId, llId: entry.llId, iface, hnp, peer: this.opts.lmaAddress });
             const mac = this.mnMac.get(key);
@@ -538,10 +547,16 @@ class MagRole implements Role {
         }
         case 'unprogram': {
           const { hnp, iface } = eff;
-          this.nud.unwatch(key);
+          // the binding keeps other prefixes (an Update Notification's re-registration
+          // after a prefix transfer): the MN is still here, NUD and its neighbour entry stay
+          const keeps = entry.routes && entry.iface === iface && entry.hnps.some((h) => h !== hnp);
+          if (!keeps) this.nud.unwatch(key);
           this.enqueue(key, async () => {
+            const live = this.programmed.get(key);
+            live?.delete(hnp);
+            if (!live?.size) this.programmed.delete(key);
             await this.kernel(() => (this.dp as DataPlane).magDetach(hnp, iface), 'magDetach', hnp);
-            await this.links?.left(key, iface);
+            if (!keeps) await this.links?.left(key, iface);
           });
           break;
         }
@@ -571,6 +586,7 @@ class MagRole implements Role {
           break;
         }
         case 'removed':
+          this.programmed.delete(key);
           this.nud.unwatch(key);
           this.onIface.get(entry.iface)?.delete(key);
           this.links?.drop(key);

@@ -224,6 +224,19 @@ describe('LMA: handover between interfaces, HI 2 (RFC 5213 5.4.1.2, seed 001 2.2
     expect(out.notices).toEqual([{ pCoA: MAG1, mnId: NAI, llId: THIRD.llId, att: THIRD.att, keeps: [] }]);
   });
 
+  it('after an HI 2 between two interfaces on one MAG, the old interface\'s de-registration naming the moved prefix leaves the new session alone', () => {
+    const lma = new Lma(profile([P1], { prefixes: [P3] }));
+    lma.send(MAG1, { seq: 1, via: WLAN });
+    lma.send(MAG1, { seq: 1, via: LTE });
+    expect(lma.send(MAG1, { seq: 2, via: LTE, hi: HI.differentInterface, hnps: [P1] }).status).toBe(S.accepted);
+    const before = lma.snapshot();
+    expect(before).toEqual({ [bceKey(NAI, LTE.llId, LTE.att)]: `active ${MAG1} ${P3},${P1}` });
+    const late = lma.send(MAG1, { seq: 2, via: WLAN, lifetime: 0, hnps: [P1] });
+    expect(late.status).toBe(S.accepted);
+    expect(late.actions).toEqual([]);
+    expect(lma.snapshot()).toEqual(before);
+  });
+
   it('HI 2 for an MN with no session on another interface: 128, nothing changes', () => {
     const lma = new Lma(profile([P1]));
     const alone = lma.send(MAG1, { seq: 1, via: LTE, hi: HI.differentInterface });

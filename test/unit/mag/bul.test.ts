@@ -489,6 +489,26 @@ describe('sessions with several prefixes, re-registration, dormant (seed 001)', 
     expect(h.kinds('unprogram')).toEqual([]);
   });
 
+  it('a refused interface handover (HI 2: 128 or 155) keeps the session bound as it was: no unprogram, no RA, timers kept', () => {
+    const h = harness();
+    h.bul.attach({ ...MN, requestedHnps: [] });
+    h.bul.pba({ seq: 101, status: 0, lifetimeS: 60, hnps: [HNP] });
+    const expires = h.bul.get(KEY)?.expiresNs;
+    const advertised = h.kinds('advertise').length;
+    h.bul.reregister(KEY, 2, [HNP, P2]);
+    h.bul.pba({ seq: 102, status: 155, lifetimeS: 0, hnps: [] });
+    expect(h.bul.get(KEY)).toMatchObject({ state: 'bound', hnps: [HNP], routes: true, expiresNs: expires });
+    expect(h.kinds('unprogram')).toEqual([]);
+    expect(h.kinds('advertise')).toHaveLength(advertised);
+    expect(h.kinds('failed')).toMatchObject([{ status: 155 }]);
+    // the refresh still comes, with the next sequence number
+    vi.advanceTimersByTime(59_000);
+    expect(h.sends().find((x) => x.seq === 103)).toMatchObject({ hi: 5, hnps: [HNP], attempt: 1 });
+    // a refused refresh (not HI 2) still loses the binding
+    h.bul.pba({ seq: 103, status: 128, lifetimeS: 0, hnps: [] });
+    expect(h.kinds('unprogram')).toMatchObject([{ hnp: HNP }]);
+  });
+
   it('two interfaces of one MN on one MAG are two entries with their own access interfaces and sequence numbers', () => {
     const h = harness();
     const other = { ...MN, llId: '02:00:00:00:00:bb', att: 3, iface: 'acc1' };
