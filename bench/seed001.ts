@@ -7,6 +7,9 @@
 //    (a detached interface that comes back would be a different experiment:
 //    its fixed prefix is held by the other interface then), the order of the
 //    two detaches alternating; the report's gap of each flow, median/p90/max.
+//    The HI 2 PBU leaves at the instant of the detach (the scenario step is the
+//    trigger), while the dormant activation waits for mag1 to see the link go
+//    and de-register: the comparison is the one seed001-dormant.yaml makes.
 // 2. Shared prefix (section 3): aggregate downlink iperf3 TCP (-P flows) from
 //    the CN to the MN's wlan0 address with lte0 sharing the prefix (the LMA's
 //    multipath route to both MAGs, per-flow hash) against lte0 detached (one
