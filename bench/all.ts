@@ -6,7 +6,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const benches = ['codec.js', 'bringup.js', 'tunnel.js', 'handover.js', 'lma.js', 'pbu-rtt.js', 'report-open.js'];
+const benches = ['codec.js', 'bringup.js', 'tunnel.js', 'handover.js', 'lma.js', 'pbu-rtt.js', 'report-open.js', 'seed001.js'];
 let failed = 0;
 for (const b of benches) {
   process.stdout.write(`\n== ${b.replace(/\.js$/, '')}\n`);
