@@ -344,10 +344,10 @@ function onPba(e: BulEntry, ev: Extract<BulEvent, { type: 'pba' }>, env: StepEnv
   // a refused interface handover or prefix transfer (HI 2 of a bound session:
   // 128 no other interface, 155 a prefix the MN does not hold) changed nothing
   // at the LMA (a refused PBU changes nothing, RFC 5213 5.3.1): the session
-  // stays bound as it was, lifetime and timers untouched
+  // stays bound as it was, lifetime and timers untouched (the pba effect, the
+  // pba-received event, carries the status; no registration failed)
   if (ev.status >= 128 && e.state === 'renewing' && e.routes && p.hi === HANDOFF_INDICATOR.differentInterface) {
     e.state = 'bound';
-    effects.push({ kind: 'failed', reason: `interface handover refused by the LMA (status ${ev.status}), session kept`, status: ev.status });
     return { entry: e, effects };
   }
   if (ev.status >= 128) return lose(e, effects, `refused by the LMA (status ${ev.status})`, ev.status);

@@ -122,6 +122,7 @@ export function bindingCacheAt(events: TimedEvent[], t: number, names: StageName
 interface BulWork extends BulRow {
   seqs: Set<number>; // sequence numbers of PBUs sent for it (a PBA names one)
   attachedT: number;
+  hi?: number | null; // Handoff Indicator of the last PBU sent
 }
 
 /** Every MAG's Binding Update List after every event up to time t (inclusive). */
@@ -178,6 +179,7 @@ export function bulAt(events: TimedEvent[], t: number, names: StageNames = NO_NA
         if (!w) break;
         const seq = int(d.seq);
         if (seq !== null) w.seqs.add(seq);
+        w.hi = int(d.hi);
         if (lifetime === 0) w.state = 'deregistering';
         else if (w.state === 'bound' || w.state === 'renewing') w.state = 'renewing';
         else w.state = 'registering';
@@ -192,7 +194,9 @@ export function bulAt(events: TimedEvent[], t: number, names: StageNames = NO_NA
         const status = int(d.status) ?? 0;
         const lifetime = int(d.lifetime) ?? 0;
         // RFC 5213: status < 128 accepted; lifetime 0 acknowledges a de-registration
-        if (status >= 128) w.state = `refused (${status})`;
+        // a refused HI 2 of a bound session (interface handover, prefix transfer) leaves it as it was (nodes/mag/bul.ts)
+        if (status >= 128 && w.state === 'renewing' && w.hi === 2) w.state = 'bound';
+        else if (status >= 128) w.state = `refused (${status})`;
         else if (lifetime === 0 || w.state === 'deregistering') drop(w);
         else {
           w.state = 'bound';
@@ -221,7 +225,7 @@ export function bulAt(events: TimedEvent[], t: number, names: StageNames = NO_NA
     }
   }
   return list
-    .map(({ seqs: _s, attachedT: _a, ...row }) => row)
+    .map(({ seqs: _s, attachedT: _a, hi: _h, ...row }) => row)
     .sort((a, b) => cmp(a.mag, b.mag) || cmp(a.mnId, b.mnId) || cmp(a.iface ?? a.llId ?? '', b.iface ?? b.llId ?? '') || (a.bid ?? 0) - (b.bid ?? 0));
 }
 
