@@ -149,10 +149,10 @@ describe.skipIf(!root)('seed 001 2.2: handover between interfaces, whole and par
       expect(on(iface)?.probes, name).toBe(f.totals.received);
     }
     // flows whose prefix moves: on the old interface until the move (s from the run's start), never after it
-    for (const [name, iface, movedS] of [
-      ['mn2-wlan1', 'wlan1', 1.5],
-      ['mn1-wlan', 'wlan0', 2.5],
-      ['mn2-wlan', 'wlan0', 3.5],
+    for (const [name, iface, movedS, to] of [
+      ['mn2-wlan1', 'wlan1', 1.5, 'wlan0'],
+      ['mn1-wlan', 'wlan0', 2.5, 'lte0'],
+      ['mn2-wlan', 'wlan0', 3.5, 'lte0'],
     ] as const) {
       const { f, on } = flow(m, name);
       const old = on(iface);
@@ -161,6 +161,9 @@ describe.skipIf(!root)('seed 001 2.2: handover between interfaces, whole and par
       // after the move they reach the MN only once the new MAG routes the prefix via the
       // MN's link-local (the destination is the old interface's address): any that do, arrive on the new interface
       for (const i of f.interfaces) if (i.iface !== iface) expect(i.firstS, `${name} on ${i.iface}`).toBeGreaterThan(movedS);
+      // and they do: the new MAG routes the prefix via the MN's link-local, so the flow follows its prefix
+      expect(on(to)?.probes, `${name} on ${to}`).toBeGreaterThan(0);
+      expect(f.totals.lost, `${name} lost`).toBeLessThanOrEqual(3);
     }
   }, 60_000);
 
