@@ -449,21 +449,29 @@ export function pbaLinkLocal(given: string | undefined, kept: string | undefined
   return isAllZero(given) && kept !== undefined ? kept : given;
 }
 
-function accepted(c: Ctx, b: Bce, step: Step, note: string): PbuOutcome {
-  const content: PbaContent = { status: PBA_STATUS.accepted, lifetimeUnits: b.lifetimeS / 4, sequence: c.input.pbu.sequence, hnps: b.hnps };
-  const lla = pbaLinkLocal(c.o.lla, b.lla);
-  if (lla !== undefined) content.lla = lla;
+/** An accepted PBU's outcome: its PBA (with the entry's prefixes and link-local address, when there is one) and the step's changes. */
+function acceptedOutcome(c: Ctx, lifetimeUnits: number, b: Bce | undefined, step: Step | undefined, note: string, notices: boolean): PbuOutcome {
+  const content: PbaContent = { status: PBA_STATUS.accepted, lifetimeUnits, sequence: c.input.pbu.sequence };
+  if (b) {
+    content.hnps = b.hnps;
+    const lla = pbaLinkLocal(c.o.lla, b.lla);
+    if (lla !== undefined) content.lla = lla;
+  }
   return {
     status: PBA_STATUS.accepted,
     pba: c.r.pba(content),
     mnId: c.mnId,
     hi: c.o.hi ?? null,
-    changes: step.changes,
-    actions: step.actions(),
-    events: step.events,
-    notices: step.notices,
+    changes: step?.changes ?? emptyChanges(),
+    actions: step?.actions() ?? [],
+    events: step?.events ?? [],
+    notices: notices && step ? step.notices : [],
     note,
   };
+}
+
+function accepted(c: Ctx, b: Bce, step: Step, note: string): PbuOutcome {
+  return acceptedOutcome(c, b.lifetimeS / 4, b, step, note, true);
 }
 
 /** The link-local address to keep: the first non-zero one a MAG gave (RFC 5213 6.8). */
@@ -664,25 +672,8 @@ function deregister(c: Ctx, requested: string[]): PbuOutcome {
   };
   const target =
     own ?? (requested.length > 0 ? c.cache.holders(requested[0]!).find((b) => b.mnId === c.mnId && b.pCoA === src && !otherIface(b)) : undefined);
-  const done = (note: string, step?: Step): PbuOutcome => {
-    const content: PbaContent = { status: PBA_STATUS.accepted, lifetimeUnits: 0, sequence: c.input.pbu.sequence };
-    if (target) {
-      content.hnps = target.hnps;
-      const lla = pbaLinkLocal(c.o.lla, target.lla);
-      if (lla !== undefined) content.lla = lla;
-    }
-    return {
-      status: PBA_STATUS.accepted,
-      pba: c.r.pba(content),
-      mnId: c.mnId,
-      hi: c.o.hi ?? null,
-      changes: step?.changes ?? emptyChanges(),
-      actions: step?.actions() ?? [],
-      events: step?.events ?? [],
-      notices: [],
-      note,
-    };
-  };
+  // a de-registration notifies no other MAG
+  const done = (note: string, step?: Step): PbuOutcome => acceptedOutcome(c, 0, target, step, note, false);
   if (!target) return done('de-registration without a binding');
   // a de-registration from a MAG the entry is no longer bound to changes
   // nothing, so there is nothing to order: accepted as it comes
