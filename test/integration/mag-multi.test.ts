@@ -7,6 +7,7 @@ import { Bus, type BusEvent } from '../../nodes/runtime/bus.js';
 import { silentProgress } from '../../orchestrator/cli/progress.js';
 import { type Lab, labUp } from '../../orchestrator/lab/lab.js';
 import { isRoot } from '../../orchestrator/system/tools.js';
+import { eventWaiter } from '../support/wait.js';
 
 // Root only: an MN with three interfaces (seed 001 section 4 and the
 // multi-MAG case, run id mg9): wlan0 and eth1 on mag1 (two sessions on one
@@ -18,7 +19,6 @@ if (!root) console.warn('test/integration/mag-multi.test.ts skipped: needs root 
 
 const RUN = 'mg9';
 const CN = '2001:db8:c:3::2';
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const TOPOLOGY = `name: multi-if
 topology:
@@ -59,13 +59,7 @@ describe.skipIf(!root)('MAG with an MN of several interfaces (two on one MAG, on
 
   const ns = (node: string) => `pl${RUN}-${node}`;
   const of = (node: string, type: string) => events.filter((e) => e.node === node && e.type === type);
-  async function waitFor(what: string, pred: () => boolean, timeoutMs = 15_000): Promise<void> {
-    const end = Date.now() + timeoutMs;
-    while (!pred()) {
-      if (Date.now() > end) throw new Error(`timed out waiting for ${what}; last events: ${JSON.stringify(events.slice(-12).map((e) => [e.node, e.type, e.data]))}`);
-      await sleep(50);
-    }
-  }
+  const waitFor = eventWaiter(events, { timeoutMs: 15_000, everyMs: 50 });
   const macOf = (iface: string) => lab.plan.nodes.find((n) => n.name === 'mn1')!.interfaces.find((i) => i.name === iface)!.mac.toLowerCase();
   const globalOf = (iface: string, hnp: string) => {
     const out = execFileSync('ip', ['-n', ns('mn1'), '-6', '-o', 'addr', 'show', 'dev', iface, 'scope', 'global'], { encoding: 'utf8' });

@@ -8,6 +8,7 @@ import { silentProgress } from '../../orchestrator/cli/progress.js';
 import { type Lab, labUp } from '../../orchestrator/lab/lab.js';
 import { LinkController } from '../../orchestrator/netns/index.js';
 import { isRoot } from '../../orchestrator/system/tools.js';
+import { eventWaiter } from '../support/wait.js';
 
 // Root only: the MAG's protocol checks on handover-basic (run id mg8), with
 // RFC 5213 5.5 timestamps on at the LMA and both MAGs (the domain default,
@@ -59,13 +60,7 @@ describe.skipIf(!root)('MAG protocol checks: timestamps, RS hop limit, NUD (root
   const ns = (node: string) => `pl${RUN}-${node}`;
   const of = (node: string, type: string, after = 0n) => events.filter((e) => e.node === node && e.type === type && BigInt(e.tNs) > after);
   const data = <T>(e: BusEvent | undefined) => e?.data as T;
-  async function waitFor(what: string, pred: () => boolean, timeoutMs = 10_000): Promise<void> {
-    const end = Date.now() + timeoutMs;
-    while (!pred()) {
-      if (Date.now() > end) throw new Error(`timed out waiting for ${what}; last events: ${JSON.stringify(events.slice(-12).map((e) => [e.node, e.type, e.data]))}`);
-      await sleep(20);
-    }
-  }
+  const waitFor = eventWaiter(events, { timeoutMs: 10_000, everyMs: 20 });
   const ping = (from: string, to: string) =>
     spawnSync('ip', ['netns', 'exec', ns(from), 'ping', '-6', '-c', '3', '-i', '0.2', '-W', '1', to], { encoding: 'utf8' }).status;
   const rs = (hops: number, waitS: number) =>

@@ -7,6 +7,7 @@ import { Bus, type BusEvent } from '../../nodes/runtime/bus.js';
 import { silentProgress } from '../../orchestrator/cli/progress.js';
 import { type Lab, labUp } from '../../orchestrator/lab/lab.js';
 import { isRoot } from '../../orchestrator/system/tools.js';
+import { eventWaiter } from '../support/wait.js';
 
 // Root only: seed 001 with the real MAGs and LMA (run id mgs): mn1 has wlan0
 // on mag1 and lte0 on mag2; an `interface-handover` command to mag2 moves
@@ -75,20 +76,7 @@ describe.skipIf(!root)('MAG seed 001 with the real LMA: interface handover with 
 
   const ns = (node: string) => `pl${RUN}-${node}`;
   const of = (node: string, type: string, after = 0n) => events.filter((e) => e.node === node && e.type === type && BigInt(e.tNs) > after);
-  async function waitFor(what: string, pred: () => boolean, timeoutMs = 15_000): Promise<void> {
-    const end = Date.now() + timeoutMs;
-    while (!pred()) {
-      if (Date.now() > end) throw new Error(`timed out waiting for ${what}; last events: ${JSON.stringify(events.slice(-14).map((e) => [e.node, e.type, e.data]))}`);
-      await sleep(50);
-    }
-  }
-  async function waitForAsync(what: string, pred: () => Promise<boolean>, timeoutMs = 5_000): Promise<void> {
-    const end = Date.now() + timeoutMs;
-    while (!(await pred())) {
-      if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-      await sleep(50);
-    }
-  }
+  const waitFor = eventWaiter(events, { timeoutMs: 15_000, everyMs: 50 });
   const llOf = (mn: string, iface: string) => lab.plan.nodes.find((n) => n.name === mn)!.interfaces.find((i) => i.name === iface)!.mac.toLowerCase();
   const bul = async (mag: string) => ((await bus.request(mag, 'bul', {}, 5000)).data as { entries: BulJson[] }).entries;
   const routes = (mag: string) => execFileSync('ip', ['-n', ns(mag), '-6', 'route'], { encoding: 'utf8' });
@@ -153,7 +141,7 @@ describe.skipIf(!root)('MAG seed 001 with the real LMA: interface handover with 
     await waitFor('mag1 session gone', () => of('mag1', 'ra-sent', t0).some((e) => (e.data as { hnp: string; reason: string }).hnp === moved && (e.data as { reason: string }).reason === 'deregistration'));
     await waitFor('mag1 kernel clear', () => !routes('mag1').includes(moved), 3000);
     // the entry goes with its de-registration's PBA, a moment after the RA and the routes
-    await waitForAsync('mag1 wlan0 entry gone', async () => (await bul('mag1')).find((e) => e.llId === llOf('mn1', 'wlan0')) === undefined);
+    await waitFor('mag1 wlan0 entry gone', async () => (await bul('mag1')).find((e) => e.llId === llOf('mn1', 'wlan0')) === undefined);
     const stats = (await bus.request('mag1', 'stats', {}, 5000)).data as { updateNotifications: number };
     expect(stats.updateNotifications).toBe(1);
     expect(of('mag1', 'mn-detach', t0)).toEqual([]); // the MN did not leave the link: the LMA asked

@@ -9,6 +9,7 @@ import { silentProgress } from '../../orchestrator/cli/progress.js';
 import { type Lab, labUp } from '../../orchestrator/lab/lab.js';
 import { LinkController } from '../../orchestrator/netns/index.js';
 import { isRoot } from '../../orchestrator/system/tools.js';
+import { eventWaiter } from '../support/wait.js';
 
 // Root only: the MAG role with the real LMA, MN and CN processes on
 // topologies/handover-basic.yaml (run id mg6): initial attachment, handovers
@@ -33,13 +34,7 @@ describe.skipIf(!root)('MAG on handover-basic with real LMA, MN and CN', () => {
   const ns = (node: string) => `pl${RUN}-${node}`;
   const of = (node: string, type: string, after = 0n) => events.filter((e) => e.node === node && e.type === type && BigInt(e.tNs) > after);
   const data = <T>(e: BusEvent | undefined) => e?.data as T;
-  async function waitFor(what: string, pred: () => boolean, timeoutMs = 10_000): Promise<void> {
-    const end = Date.now() + timeoutMs;
-    while (!pred()) {
-      if (Date.now() > end) throw new Error(`timed out waiting for ${what}; last events: ${JSON.stringify(events.slice(-12).map((e) => [e.node, e.type, e.data]))}`);
-      await sleep(20);
-    }
-  }
+  const waitFor = eventWaiter(events, { timeoutMs: 10_000, everyMs: 20 });
   const ip = (netns: string, ...args: string[]) => execFileSync('ip', ['-n', netns, '-6', ...args], { encoding: 'utf8' });
   const magKernel = (mag: string) => ({ rules: ip(ns(mag), 'rule'), routes: ip(ns(mag), 'route') });
   const ping = (from: string, to: string) =>
