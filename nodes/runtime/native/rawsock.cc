@@ -175,6 +175,18 @@ Sock* unwrap(napi_env env, napi_value v) {
   return s;
 }
 
+// A call on a socket handle: its arguments (at least n, the first the
+// handle) into argv, and the socket; nullptr with a JS error thrown otherwise.
+Sock* socketCall(napi_env env, napi_callback_info info, size_t n, napi_value* argv, const char* usage) {
+  size_t argc = n;
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  if (argc < n) {
+    throwText(env, usage);
+    return nullptr;
+  }
+  return unwrap(env, argv[0]);
+}
+
 bool argInt(napi_env env, napi_value v, int32_t* out) {
   if (napi_get_value_int32(env, v, out) != napi_ok) {
     throwText(env, "rawsock: integer argument expected");
@@ -233,11 +245,8 @@ napi_value Open(napi_env env, napi_callback_info info) {
 
 // send(handle, buf, dst, src ('' = the kernel picks), ifindex (0 = any)) -> bytes
 napi_value Send(napi_env env, napi_callback_info info) {
-  size_t argc = 5;
   napi_value argv[5];
-  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
-  if (argc < 5) return throwText(env, "rawsock.send(handle, buf, dst, src, ifindex)");
-  Sock* s = unwrap(env, argv[0]);
+  Sock* s = socketCall(env, info, 5, argv, "rawsock.send(handle, buf, dst, src, ifindex)");
   if (!s) return nullptr;
   void* data;
   size_t len;
@@ -280,11 +289,8 @@ napi_value Send(napi_env env, napi_callback_info info) {
 
 // setIntOption(handle, level, option, value)
 napi_value SetInt(napi_env env, napi_callback_info info) {
-  size_t argc = 4;
   napi_value argv[4];
-  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
-  if (argc < 4) return throwText(env, "rawsock.setIntOption(handle, level, option, value)");
-  Sock* s = unwrap(env, argv[0]);
+  Sock* s = socketCall(env, info, 4, argv, "rawsock.setIntOption(handle, level, option, value)");
   if (!s) return nullptr;
   int32_t level, option, value;
   if (!argInt(env, argv[1], &level) || !argInt(env, argv[2], &option) || !argInt(env, argv[3], &value)) return nullptr;
@@ -294,11 +300,8 @@ napi_value SetInt(napi_env env, napi_callback_info info) {
 
 // setBufferOption(handle, level, option, buf)
 napi_value SetBuf(napi_env env, napi_callback_info info) {
-  size_t argc = 4;
   napi_value argv[4];
-  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
-  if (argc < 4) return throwText(env, "rawsock.setBufferOption(handle, level, option, buf)");
-  Sock* s = unwrap(env, argv[0]);
+  Sock* s = socketCall(env, info, 4, argv, "rawsock.setBufferOption(handle, level, option, buf)");
   if (!s) return nullptr;
   int32_t level, option;
   if (!argInt(env, argv[1], &level) || !argInt(env, argv[2], &option)) return nullptr;
@@ -311,11 +314,8 @@ napi_value SetBuf(napi_env env, napi_callback_info info) {
 
 // getIntOption(handle, level, option) -> int
 napi_value GetInt(napi_env env, napi_callback_info info) {
-  size_t argc = 3;
   napi_value argv[3];
-  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
-  if (argc < 3) return throwText(env, "rawsock.getIntOption(handle, level, option)");
-  Sock* s = unwrap(env, argv[0]);
+  Sock* s = socketCall(env, info, 3, argv, "rawsock.getIntOption(handle, level, option)");
   if (!s) return nullptr;
   int32_t level, option;
   if (!argInt(env, argv[1], &level) || !argInt(env, argv[2], &option)) return nullptr;
@@ -329,11 +329,8 @@ napi_value GetInt(napi_env env, napi_callback_info info) {
 
 // fd(handle) -> the descriptor (tests look it up in /proc)
 napi_value Fd(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
   napi_value argv[1];
-  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
-  if (argc < 1) return throwText(env, "rawsock.fd(handle)");
-  Sock* s = unwrap(env, argv[0]);
+  Sock* s = socketCall(env, info, 1, argv, "rawsock.fd(handle)");
   if (!s) return nullptr;
   napi_value out;
   napi_create_int32(env, s->fd, &out);
