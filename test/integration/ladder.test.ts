@@ -75,7 +75,7 @@ describe.skipIf(!root)('ladder diagrams', () => {
       expect(a.rxNs! >= a.txNs!).toBe(true);
     }
     // and nothing tshark sees leaving an agent is missing from the ladder
-    const txFiles = new Set(sig.map((a) => a.txFile!));
+    const txFiles = new Set(sig.flatMap((a) => (a.txFile === null ? [] : [a.txFile])));
     for (const f of txFiles) {
       const node = f.split('-')[0]!;
       const fromHere = sig.filter((a) => a.txFile === f).length;
